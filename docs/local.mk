@@ -1,0 +1,1 @@
+# docs/: fragment of the top-level Makefile.am

@@ -1,0 +1,1 @@
+# egd/: fragment of the top-level Makefile.am

@@ -1,0 +1,1 @@
+# initramfs/: fragment of the top-level Makefile.am

@@ -1,0 +1,42 @@
+/*
+ * Logging to stderr with "<N>" priority prefixes that journald and the
+ * initramfs console both understand.  %m is taken from the error passed in,
+ * never from errno, so callers can log a -errno returned by lib/ code.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+int log_max_level = LOG_INFO;
+
+void log_internal(int level, int error, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	errno = error < 0 ? -error : error;
+	va_start(ap, fmt);
+	flockfile(stderr);
+	fprintf(stderr, "<%d>", level);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+	va_end(ap);
+	errno = saved;
+}
+
+int log_parse_level(const char *s)
+{
+	static const char *const names[] = { "emerg", "alert", "crit", "err",
+					     "warning", "notice", "info", "debug" };
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
+		return s[0] - '0';
+	return -EINVAL;
+}
