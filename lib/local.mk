@@ -5,6 +5,16 @@ lib_libvirtseed_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/health.c lib/health.h \
 	lib/source.c lib/source.h \
-	lib/source-getrandom.c
-lib_libvirtseed_a_CFLAGS = $(AM_CFLAGS) $(GCRYPT_CFLAGS)
-LIBVIRTSEED_LIBS = lib/libvirtseed.a $(GCRYPT_LIBS) -lm
+	lib/source-getrandom.c \
+	lib/source-hwrng.c \
+	lib/source-rdrand.c lib/source-rdrand.h \
+	lib/source-egd.c \
+	lib/address.c lib/address.h \
+	lib/pool.c lib/pool.h \
+	lib/seeder.c lib/seeder.h \
+	lib/conf.c lib/conf.h \
+	lib/sysinfo.c lib/sysinfo.h \
+	lib/privs.c lib/privs.h \
+	lib/seccomp.c lib/seccomp.h
+lib_libvirtseed_a_CFLAGS = $(AM_CFLAGS) $(GCRYPT_CFLAGS) $(CAPNG_CFLAGS) $(SECCOMP_CFLAGS)
+LIBVIRTSEED_LIBS = lib/libvirtseed.a $(GCRYPT_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS) -lpthread -lm

@@ -78,7 +78,7 @@ void source_resume(struct source *s)
 		s->retry_usec = 0;
 }
 
-static int source_open(struct source *s, uint64_t now_usec)
+int source_open(struct source *s, uint64_t now_usec)
 {
 	int r;
 
@@ -135,8 +135,7 @@ ssize_t source_take(struct source *s, uint8_t *buf, size_t n, uint64_t now_usec)
 	s->bytes += (uint64_t)k;
 	return k;
 fail:
-	if (k != -EAGAIN)
-		source_quarantine(s, now_usec, (int)k);
+	source_quarantine(s, now_usec, (int)k);
 	return k;
 }
 

@@ -55,6 +55,7 @@ const struct source_ops *source_ops_by_name(const char *name);
 int source_init(struct source *s, const struct source_ops *ops, const char *path,
 		double min_entropy);
 void source_done(struct source *s);
+int source_open(struct source *s, uint64_t now_usec);
 bool source_usable(const struct source *s, uint64_t now_usec);
 ssize_t source_take(struct source *s, uint8_t *buf, size_t n, uint64_t now_usec);
 void source_quarantine(struct source *s, uint64_t now_usec, int error);

@@ -1,0 +1,77 @@
+/*
+ * --status: the kernel RNG state as the agent sees it, the sources it would
+ * use and their health, and the configuration in effect.  Read-only: opens
+ * the sources to probe them but feeds nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+
+static void print_trust_cpu(void)
+{
+	char cmdline[4096];
+	const char *p = NULL;
+
+	if (read_file_str("/proc/cmdline", cmdline, sizeof(cmdline)) == 0)
+		p = strstr(cmdline, "random.trust_cpu=");
+	if (p)
+		printf("trust_cpu:              %.*s (kernel command line)\n",
+		       (int)strcspn(p + 17, " "), p + 17);
+	else
+		printf("trust_cpu:              kernel default (CONFIG_RANDOM_TRUST_CPU)\n");
+}
+
+static void print_kernel(struct agent *a)
+{
+	struct kernel_state st;
+
+	if (pool_ops.state(&a->pool, &st) < 0) {
+		printf("kernel RNG:             unreadable\n");
+		return;
+	}
+	printf("kernel RNG:             %s (%s)\n", st.ready ? "ready" : "NOT ready",
+	       a->seeder.gen == KERNEL_GEN_NEW ? "5.18+ design" : "<= 5.17 design");
+	printf("entropy_avail:          %u\n", st.entropy_avail);
+	printf("poolsize:               %u\n", st.poolsize);
+	printf("write_wakeup_threshold: %u\n", st.threshold);
+	printf("hwrng current:          %s (quality %d)%s\n", a->hwrng.current, a->hwrng.quality,
+	       a->kernel_feeds_hwrng ? ", credited by the kernel's hwrng thread" : "");
+	print_trust_cpu();
+	printf("confidential VM:        %s\n", cvm_name(a->cvm));
+}
+
+static void print_sources(const struct agent *a)
+{
+	printf("sources in use:        ");
+	if (a->seeder.n_sources == 0)
+		printf(" none");
+	for (size_t i = 0; i < a->seeder.n_sources; i++) {
+		const struct source *s = a->seeder.sources[i];
+
+		printf(" %s(%s, credit %u bits/byte, health %s)", s->ops->name,
+		       source_state_name(s->state), s->credit,
+		       health_failure_name(s->health.failure));
+	}
+	printf("\nreseed interval:        %llu s\n",
+	       (unsigned long long)(a->seeder.reseed_usec / USEC_PER_SEC));
+}
+
+int agent_print_status(struct agent *a)
+{
+	char conf[2048];
+	int saved = log_max_level;
+	int r;
+
+	log_max_level = LOG_WARNING;
+	r = agent_setup(a);
+	log_max_level = saved;
+	if (r < 0)
+		return r;
+	print_kernel(a);
+	print_sources(a);
+	if (config_format(&a->config, conf, sizeof(conf)) == 0)
+		printf("\nconfiguration in effect:\n%s", conf);
+	return 0;
+}

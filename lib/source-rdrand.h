@@ -1,0 +1,24 @@
+/* Pieces of the CPU sources that tests and benchmarks call directly. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Intel DRNG guide: 512 128-bit RDRAND samples condition one seed-grade block. */
+#define RDRAND_REDUCTION 512
+#define RDRAND_BLOCK 16
+#define RDRAND_SAMPLE_BYTES (RDRAND_REDUCTION * RDRAND_BLOCK)
+#define RDSEED_RETRIES 1024
+#define RDRAND_RETRIES 10
+
+struct cbcmac;
+
+bool cpu_has_rdrand(void);
+bool cpu_has_rdseed(void);
+int cpu_rdrand_fill(uint64_t *words, size_t n);
+int cpu_rdseed_fill(uint64_t *words, size_t n);
+int cbcmac_new(const uint8_t key[RDRAND_BLOCK], struct cbcmac **ret);
+struct cbcmac *cbcmac_free(struct cbcmac *m);
+int cbcmac_compute(struct cbcmac *m, const uint8_t *in, size_t n, uint8_t out[RDRAND_BLOCK]);
+int crypto_init(void);
