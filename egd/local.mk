@@ -1,15 +1,28 @@
 # egd/: virtseed-egd, the host EGD distributor, with its lib/ modules, tests and benchmarks.
 lib_libvirtseed_a_SOURCES += \
 	lib/egd-proto.c lib/egd-proto.h \
+	lib/egd-conf.c lib/egd-conf.h \
 	lib/tbucket.c lib/tbucket.h \
 	lib/htb.c lib/htb.h
 
+# Fuzz targets: plain programs replaying tests/corpus/ here; tests/integ/egd-fuzz.sh
+# builds them with clang -fsanitize=fuzzer -DFUZZER for a bounded run.
+check_PROGRAMS += tests/fuzz-egd-proto tests/fuzz-egd-conf
+TESTS += tests/fuzz-egd-proto tests/fuzz-egd-conf
+tests_fuzz_egd_proto_SOURCES = tests/fuzz-egd-proto.c tests/fuzz-replay.h
+tests_fuzz_egd_proto_LDADD = $(LIBVIRTSEED_LIBS)
+tests_fuzz_egd_conf_SOURCES = tests/fuzz-egd-conf.c tests/fuzz-replay.h
+tests_fuzz_egd_conf_LDADD = $(LIBVIRTSEED_LIBS)
+EXTRA_DIST += tests/corpus/egd-proto tests/corpus/egd-conf
+
 if HAVE_CMOCKA
-egd_cmocka_tests = tests/test-egd-proto tests/test-tbucket tests/test-htb
+egd_cmocka_tests = tests/test-egd-proto tests/test-egd-conf tests/test-tbucket tests/test-htb
 check_PROGRAMS += $(egd_cmocka_tests)
 TESTS += $(egd_cmocka_tests)
 tests_test_egd_proto_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_egd_proto_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
+tests_test_egd_conf_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_egd_conf_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 tests_test_tbucket_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_tbucket_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 tests_test_htb_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

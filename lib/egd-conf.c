@@ -1,0 +1,497 @@
+/*
+ * Parser for virtseed-egd.conf over a buffer: INI sections [global],
+ * [class NAME] and [guest NAME] of "key = value" lines.  The whole file is
+ * validated before anything is used, and the first error names its line, so
+ * the daemon never runs (or reloads into) a half-read configuration.
+ * Unset numbers are UINT64_MAX until egd_conf_finish() resolves defaults.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "egd-conf.h"
+#include "macro.h"
+
+#define UNSET UINT64_MAX
+
+enum section { SECTION_GLOBAL, SECTION_CLASS, SECTION_GUEST };
+
+struct parser {
+	struct egd_conf *c;
+	enum section section;
+	size_t index;           /* class or guest being filled */
+	unsigned line;
+	const char *msg;
+};
+
+static const struct htb_params unset_params = { UNSET, UNSET, UNSET };
+
+int egd_conf_init(struct egd_conf *c)
+{
+	*c = (struct egd_conf){
+		.root = { EGD_CONF_DEFAULT_BUDGET, EGD_CONF_DEFAULT_BUDGET, EGD_CONF_DEFAULT_BURST },
+		.max_clients = EGD_CONF_DEFAULT_MAX_CLIENTS,
+		.qemu_prefix = EGD_CONF_DEFAULT_PREFIX,
+		.max_demand = EGD_CONF_DEFAULT_DEMAND,
+		.write_mode = EGD_WRITE_REFUSE,
+	};
+	return 0;
+}
+
+void egd_conf_done(struct egd_conf *c)
+{
+	free(c->classes);
+	free(c->guests);
+	free(c->listeners);
+	*c = (struct egd_conf){};
+}
+
+/**
+ * egd_conf_parse_size() - "123", "64K", "16M", "1G" (powers of 1024).
+ * Return: 0, or -EINVAL if malformed or above TBUCKET_MAX_RATE.
+ */
+int egd_conf_parse_size(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end != '\0' || v > (TBUCKET_MAX_RATE >> shift))
+		return -EINVAL;
+	*ret = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, uint64_t max, unsigned *ret)
+{
+	uint64_t v;
+
+	if (egd_conf_parse_size(s, &v) < 0 || v > max)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int copy_value(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n == 0 || n >= size)
+		return -EINVAL;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+static int valid_name(const char *s)
+{
+	if (!*s || strlen(s) >= EGD_CONF_MAX_NAME)
+		return -EINVAL;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.:", *s))
+			return -EINVAL;
+	return 0;
+}
+
+ssize_t egd_conf_find_class(const struct egd_conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_classes; i++)
+		if (strcmp(c->classes[i].name, name) == 0)
+			return (ssize_t)i;
+	return -ENOENT;
+}
+
+ssize_t egd_conf_find_guest(const struct egd_conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_guests; i++)
+		if (strcmp(c->guests[i].name, name) == 0)
+			return (ssize_t)i;
+	return -ENOENT;
+}
+
+static void *grow(void *array, size_t n, size_t size, size_t max)
+{
+	void *p;
+
+	if (n >= max)
+		return NULL;
+	p = realloc(array, (n + 1) * size);
+	if (p)
+		memset((char *)p + n * size, 0, size);
+	return p;
+}
+
+/**
+ * egd_conf_add_listener() - add "unix:PATH" or "tcp:HOST:PORT", optionally
+ * followed by ",qemu".  Connect-out entries are QEMU chardevs and always qemu.
+ * Return: 0, -EINVAL for a bad address, -E2BIG past EGD_CONF_MAX_LISTENERS.
+ */
+int egd_conf_add_listener(struct egd_conf *c, const char *spec, bool connect, const char *guest,
+			  unsigned line)
+{
+	struct egd_conf_listener l = { .connect = connect, .qemu = connect, .line = line };
+	struct address a;
+	const char *comma = strrchr(spec, ',');
+	size_t n = comma && strcmp(comma, ",qemu") == 0 ? (size_t)(comma - spec) : strlen(spec);
+	void *p;
+
+	if (n == 0 || n >= sizeof(l.address))
+		return -EINVAL;
+	memcpy(l.address, spec, n);
+	l.address[n] = '\0';
+	l.qemu = l.qemu || n != strlen(spec);
+	if (address_parse(l.address, &a) < 0 || (a.kind != ADDRESS_UNIX && a.kind != ADDRESS_TCP))
+		return -EINVAL;
+	if (guest && copy_value(l.guest, sizeof(l.guest), guest) < 0)
+		return -EINVAL;
+	p = grow(c->listeners, c->n_listeners, sizeof(l), EGD_CONF_MAX_LISTENERS);
+	if (!p)
+		return -E2BIG;
+	c->listeners = p;
+	c->listeners[c->n_listeners++] = l;
+	return 0;
+}
+
+static int parse_sources(struct egd_conf *c, char *value)
+{
+	char *save = NULL;
+
+	c->n_sources = 0;
+	for (char *tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+		if (c->n_sources >= EGD_CONF_MAX_SOURCES)
+			return -E2BIG;
+		if (copy_value(c->sources[c->n_sources], sizeof(c->sources[0]), tok) < 0)
+			return -EINVAL;
+		c->n_sources++;
+	}
+	return c->n_sources > 0 ? 0 : -EINVAL;
+}
+
+static int parse_write_mode(const char *v, enum egd_write_mode *ret)
+{
+	static const char *const names[] = { "refuse", "discard", "mix" };
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(v, names[i]) == 0) {
+			*ret = (enum egd_write_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int global_key(struct parser *p, const char *key, char *value)
+{
+	struct egd_conf *c = p->c;
+
+	if (strcmp(key, "budget") == 0)
+		return egd_conf_parse_size(value, &c->root.rate);
+	if (strcmp(key, "burst") == 0)
+		return egd_conf_parse_size(value, &c->root.burst);
+	if (strcmp(key, "source") == 0)
+		return parse_sources(c, value);
+	if (strcmp(key, "max-clients") == 0)
+		return parse_uint(value, EGD_CONF_MAX_CLIENTS, &c->max_clients);
+	if (strcmp(key, "qemu-prefix") == 0)
+		return parse_uint(value, EGD_CONF_MAX_PREFIX, &c->qemu_prefix);
+	if (strcmp(key, "max-demand") == 0)
+		return parse_uint(value, EGD_CONF_MAX_DEMAND, &c->max_demand);
+	if (strcmp(key, "client-write") == 0)
+		return parse_write_mode(value, &c->write_mode);
+	if (strcmp(key, "stats") == 0)
+		return copy_value(c->stats, sizeof(c->stats), value);
+	if (strcmp(key, "user") == 0)
+		return copy_value(c->user, sizeof(c->user), value);
+	if (strcmp(key, "listen") == 0 || strcmp(key, "connect") == 0)
+		return egd_conf_add_listener(c, value, key[0] == 'c', NULL, p->line);
+	return -ENOENT;
+}
+
+static int params_key(struct htb_params *hp, const char *key, const char *value)
+{
+	if (strcmp(key, "rate") == 0)
+		return egd_conf_parse_size(value, &hp->rate);
+	if (strcmp(key, "ceil") == 0)
+		return egd_conf_parse_size(value, &hp->ceil);
+	if (strcmp(key, "burst") == 0)
+		return egd_conf_parse_size(value, &hp->burst);
+	return -ENOENT;
+}
+
+static int class_key(struct parser *p, const char *key, const char *value)
+{
+	struct egd_conf_class *cl = &p->c->classes[p->index];
+
+	if (strncmp(key, "guest-", 6) == 0)
+		return params_key(&cl->guest, key + 6, value);
+	return params_key(&cl->params, key, value);
+}
+
+static int guest_key(struct parser *p, const char *key, const char *value)
+{
+	struct egd_conf_guest *g = &p->c->guests[p->index];
+
+	if (strcmp(key, "class") == 0)
+		return valid_name(value) < 0 ? -EINVAL :
+			copy_value(g->class, sizeof(g->class), value);
+	if (strcmp(key, "listen") == 0 || strcmp(key, "connect") == 0)
+		return egd_conf_add_listener(p->c, value, key[0] == 'c', g->name, p->line);
+	return params_key(&g->params, key, value);
+}
+
+static int new_class(struct parser *p, const char *name)
+{
+	struct egd_conf *c = p->c;
+	struct egd_conf_class *cl;
+
+	if (egd_conf_find_class(c, name) >= 0)
+		return p->msg = "duplicate class", -EEXIST;
+	cl = grow(c->classes, c->n_classes, sizeof(*cl), EGD_CONF_MAX_CLASSES);
+	if (!cl)
+		return p->msg = "too many classes", -E2BIG;
+	c->classes = cl;
+	cl = &c->classes[c->n_classes];
+	(void)copy_value(cl->name, sizeof(cl->name), name);
+	cl->params = cl->guest = unset_params;
+	cl->line = p->line;
+	p->index = c->n_classes++;
+	return 0;
+}
+
+static int new_guest(struct parser *p, const char *name)
+{
+	struct egd_conf *c = p->c;
+	struct egd_conf_guest *g;
+
+	if (egd_conf_find_guest(c, name) >= 0)
+		return p->msg = "duplicate guest", -EEXIST;
+	g = grow(c->guests, c->n_guests, sizeof(*g), EGD_CONF_MAX_GUESTS);
+	if (!g)
+		return p->msg = "too many guests", -E2BIG;
+	c->guests = g;
+	g = &c->guests[c->n_guests];
+	(void)copy_value(g->name, sizeof(g->name), name);
+	(void)copy_value(g->class, sizeof(g->class), EGD_CONF_DEFAULT_CLASS);
+	g->params = unset_params;
+	g->line = p->line;
+	p->index = c->n_guests++;
+	return 0;
+}
+
+static int parse_section(struct parser *p, char *s)
+{
+	size_t n = strlen(s);
+	char *name;
+
+	if (n < 2 || s[n - 1] != ']')
+		return p->msg = "malformed section header", -EINVAL;
+	s[n - 1] = '\0';
+	s++;
+	if (strcmp(s, "global") == 0)
+		return p->section = SECTION_GLOBAL, 0;
+	name = strchr(s, ' ');
+	if (!name)
+		return p->msg = "unknown section", -EINVAL;
+	*name++ = '\0';
+	while (*name == ' ')
+		name++;
+	if (valid_name(name) < 0)
+		return p->msg = "invalid name (1-63 of A-Z a-z 0-9 - _ . :)", -EINVAL;
+	if (strcmp(s, "class") == 0)
+		return p->section = SECTION_CLASS, new_class(p, name);
+	if (strcmp(s, "guest") == 0)
+		return p->section = SECTION_GUEST, new_guest(p, name);
+	return p->msg = "unknown section", -EINVAL;
+}
+
+static char *strip(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_line(struct parser *p, char *line)
+{
+	char *eq, *key, *value;
+	int r;
+
+	line = strip(line);
+	if (*line == '\0' || *line == '#' || *line == ';')
+		return 0;
+	if (*line == '[')
+		return parse_section(p, line);
+	eq = strchr(line, '=');
+	if (!eq)
+		return p->msg = "expected key = value", -EINVAL;
+	*eq = '\0';
+	key = strip(line);
+	value = strip(eq + 1);
+	if (p->section == SECTION_GLOBAL)
+		r = global_key(p, key, value);
+	else if (p->section == SECTION_CLASS)
+		r = class_key(p, key, value);
+	else
+		r = guest_key(p, key, value);
+	if (r == -ENOENT)
+		p->msg = "unknown key in this section";
+	else if (r == -E2BIG)
+		p->msg = "too many entries (see LIMITS in virtseed-egd.conf(5))";
+	else if (r < 0)
+		p->msg = "invalid value";
+	return r;
+}
+
+static void set_error(struct egd_conf_error *err, unsigned line, const char *msg)
+{
+	if (err)
+		*err = (struct egd_conf_error){ .line = line, .msg = msg };
+}
+
+/**
+ * egd_conf_parse() - read @n bytes of configuration into @c (set up by
+ * egd_conf_init()); call egd_conf_finish() afterwards.
+ * Return: 0, or -errno with @ret_err naming the line and the problem.
+ */
+int egd_conf_parse(struct egd_conf *c, const char *buf, size_t n, struct egd_conf_error *ret_err)
+{
+	struct parser p = { .c = c };
+	char line[EGD_CONF_MAX_LINE + 1];
+
+	if (n > EGD_CONF_MAX_SIZE)
+		return set_error(ret_err, 0, "file too large"), -EFBIG;
+	while (n > 0) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) : n;
+		int r;
+
+		p.line++;
+		if (len > EGD_CONF_MAX_LINE)
+			return set_error(ret_err, p.line, "line too long"), -EINVAL;
+		if (memchr(buf, '\0', len))
+			return set_error(ret_err, p.line, "NUL byte"), -EINVAL;
+		memcpy(line, buf, len);
+		line[len] = '\0';
+		r = parse_line(&p, line);
+		if (r < 0)
+			return set_error(ret_err, p.line, p.msg), r;
+		buf += MIN(len + 1, n);
+		n -= MIN(len + 1, n);
+	}
+	return 0;
+}
+
+static void resolve(struct htb_params *hp, const struct htb_params *def)
+{
+	if (hp->ceil == UNSET)
+		hp->ceil = hp->rate != UNSET ? MAX(def->ceil, hp->rate) : def->ceil;
+	if (hp->rate == UNSET)
+		hp->rate = MIN(def->rate, hp->ceil);
+	if (hp->burst == UNSET)
+		hp->burst = def->burst;
+}
+
+static int check_child(const struct htb_params *hp, const struct htb_params *parent)
+{
+	if (htb_params_check(hp) < 0)
+		return -EINVAL;
+	return hp->ceil <= parent->ceil ? 0 : -ERANGE;
+}
+
+static int finish_classes(struct egd_conf *c, struct egd_conf_error *err)
+{
+	struct parser p = { .c = c };
+
+	if (egd_conf_find_class(c, EGD_CONF_DEFAULT_CLASS) < 0 &&
+	    new_class(&p, EGD_CONF_DEFAULT_CLASS) < 0)
+		return set_error(err, 0, p.msg), -E2BIG;
+	for (size_t i = 0; i < c->n_classes; i++) {
+		struct egd_conf_class *cl = &c->classes[i];
+		struct htb_params def = { 0, c->root.ceil, c->root.burst };
+		struct htb_params gdef = { EGD_CONF_DEFAULT_GUEST_RATE, 0,
+					   EGD_CONF_DEFAULT_GUEST_BURST };
+
+		/* The implicit default class may use the whole budget. */
+		if (strcmp(cl->name, EGD_CONF_DEFAULT_CLASS) == 0)
+			def.rate = c->root.rate;
+		resolve(&cl->params, &def);
+		gdef.ceil = cl->params.ceil;
+		resolve(&cl->guest, &gdef);
+		if (check_child(&cl->params, &c->root) < 0 || check_child(&cl->guest, &cl->params) < 0)
+			return set_error(err, cl->line,
+					 "class: need ceil >= rate, ceil <= budget, burst > 0, "
+					 "guest-ceil <= ceil"), -EINVAL;
+	}
+	return 0;
+}
+
+static int finish_guests(struct egd_conf *c, struct egd_conf_error *err)
+{
+	for (size_t i = 0; i < c->n_guests; i++) {
+		struct egd_conf_guest *g = &c->guests[i];
+		ssize_t k = egd_conf_find_class(c, g->class);
+
+		if (k < 0)
+			return set_error(err, g->line, "guest names an undefined class"), -ENOENT;
+		g->class_index = (size_t)k;
+		g->has_rate = g->params.rate != UNSET;
+		g->has_ceil = g->params.ceil != UNSET;
+		g->has_burst = g->params.burst != UNSET;
+		resolve(&g->params, &c->classes[k].guest);
+		if (check_child(&g->params, &c->classes[k].params) < 0)
+			return set_error(err, g->line, "guest: need ceil >= rate, "
+					 "ceil <= its class's ceil, burst > 0"), -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * egd_conf_finish() - resolve defaults (creating class "default") and
+ * validate the hierarchy and the limits.
+ * Return: 0, or -errno with @ret_err naming the offending line.
+ */
+int egd_conf_finish(struct egd_conf *c, struct egd_conf_error *ret_err)
+{
+	int r;
+
+	c->root.ceil = c->root.rate;
+	if (htb_params_check(&c->root) < 0)
+		return set_error(ret_err, 0, "budget and burst must be > 0"), -EINVAL;
+	if (c->max_clients == 0)
+		return set_error(ret_err, 0, "max-clients must be > 0"), -EINVAL;
+	if (c->max_demand < EGD_MAX_DEMAND_MIN)
+		return set_error(ret_err, 0, "max-demand must be >= 255"), -EINVAL;
+	if (c->n_sources == 0) {
+		(void)copy_value(c->sources[0], sizeof(c->sources[0]), "getrandom");
+		c->n_sources = 1;
+	}
+	r = finish_classes(c, ret_err);
+	if (r < 0)
+		return r;
+	r = finish_guests(c, ret_err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_listeners; i++)
+		if (c->listeners[i].guest[0] &&
+		    egd_conf_find_guest(c, c->listeners[i].guest) < 0)
+			return set_error(ret_err, c->listeners[i].line,
+					 "listener names an undefined guest"), -ENOENT;
+	return 0;
+}
