@@ -31,14 +31,15 @@ static void help(void)
 	       "  --version         print the version\n");
 }
 
-static int load_file(struct config *c, const char *path, bool must_exist)
+/* Reads the file into text; a missing default file is no error (text stays NULL). */
+static int read_config(const char *path, bool must_exist, char **ret_text)
 {
 	static char text[CONFIG_FILE_MAX];
-	unsigned line = 0;
 	size_t n;
 	FILE *f = fopen(path, "re");
 	int r;
 
+	*ret_text = NULL;
 	if (!f) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
@@ -50,11 +51,7 @@ static int load_file(struct config *c, const char *path, bool must_exist)
 	if (r < 0)
 		return log_errno(r, "Failed to read configuration '%s': %m", path);
 	text[n] = '\0';
-	r = config_parse_text(c, text, &line);
-	if (r == -ENOKEY)
-		return log_errno(r, "%s:%u: unknown key", path, line);
-	if (r < 0)
-		return log_errno(r, "%s:%u: invalid line: %m", path, line);
+	*ret_text = text;
 	return 0;
 }
 
@@ -65,14 +62,6 @@ static void cmdline_bad(const char *key, const char *value, int error, void *use
 	else
 		log_warning_errno(error, "Kernel command line: bad value '%s' for '%s', ignoring: %m",
 				  value, key);
-}
-
-static void load_cmdline(struct config *c)
-{
-	char cmdline[4096];
-
-	if (read_file_str("/proc/cmdline", cmdline, sizeof(cmdline)) == 0)
-		config_parse_cmdline(c, cmdline, in_initrd(), cmdline_bad, NULL);
 }
 
 static int parse_mode(const char *name, enum agent_mode *mode)
@@ -94,29 +83,24 @@ static int parse_mode(const char *name, enum agent_mode *mode)
 	return 0;
 }
 
-static int apply_flag(struct config *c, const char *arg)
+static int report(const struct config_error *e, const char *path)
 {
-	char key[64];
-	const char *eq = strchr(arg, '=');
-	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-	int r;
-
-	if (!eq || n >= sizeof(key))
-		return log_errno(-EINVAL, "Option '--%s' needs a value (--KEY=VALUE)", arg);
-	memcpy(key, arg, n);
-	key[n] = '\0';
-	r = config_set(c, key, eq + 1);
-	if (r == -ENOKEY)
-		return log_errno(r, "Unknown option '--%s'", key);
-	if (r < 0)
-		return log_errno(r, "Invalid value '%s' for --%s: %m", eq + 1, key);
-	return 0;
+	if (e->flag < 0 && e->error == -ENOKEY)
+		return log_errno(e->error, "%s:%u: unknown key", path, e->line);
+	if (e->flag < 0)
+		return log_errno(e->error, "%s:%u: invalid line: %m", path, e->line);
+	if (e->error == -ENOKEY)
+		return log_errno(e->error, "Unknown option '--%s'", e->key);
+	return log_errno(e->error, "Invalid value for --%s: %m", e->key);
 }
 
 /* Returns 1 when the program should exit successfully (help, version). */
 int agent_config_load(struct config *c, int argc, char **argv, enum agent_mode *ret_mode)
 {
 	const char *flags[MAX_FLAGS], *path = NULL;
+	char cmdline[4096], *text;
+	struct config_input in;
+	struct config_error err;
 	size_t n_flags = 0;
 	int r;
 
@@ -140,15 +124,15 @@ int agent_config_load(struct config *c, int argc, char **argv, enum agent_mode *
 		else
 			return log_errno(-E2BIG, "Too many options");
 	}
-	config_defaults(c);
-	r = load_file(c, path ? path : CONFIG_DEFAULT_PATH, path != NULL);
+	r = read_config(path ? path : CONFIG_DEFAULT_PATH, path != NULL, &text);
 	if (r < 0)
 		return r;
-	load_cmdline(c);
-	for (size_t i = 0; i < n_flags; i++) {
-		r = apply_flag(c, flags[i]);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	if (read_file_str("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+		cmdline[0] = '\0';
+	in = (struct config_input){
+		.file_text = text, .cmdline = cmdline, .initrd = in_initrd(),
+		.flags = flags, .n_flags = n_flags, .bad = cmdline_bad,
+	};
+	r = config_load(c, &in, &err);
+	return r < 0 ? report(&err, path ? path : CONFIG_DEFAULT_PATH) : 0;
 }

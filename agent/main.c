@@ -119,22 +119,25 @@ static bool fill(struct loop *l, struct kernel_state *st)
 		log_warning_errno(r, "Failed to add entropy to the kernel: %m");
 	if (pool_ops.state(&a->pool, st) < 0)
 		return false;
-	if (seeder_satisfied(&a->seeder, st)) {
+	if (!seeder_satisfied(&a->seeder, st))
+		return false;
+	if (a->mode != MODE_ONCE)
 		on_satisfied(l, st);
-		return true;
-	}
-	return false;
+	return true;
 }
 
-static void reseed(struct loop *l)
+static int reseed(struct loop *l)
 {
 	int r = seeder_reseed(&l->a->seeder, now_usec());
 
-	if (r < 0)
-		log_warning_errno(r, "Reseed failed, ignoring: %m");
+	if (r == -ENODATA)
+		log_warning("Reseed skipped: no source gave healthy bytes.");
+	else if (r < 0)
+		log_warning_errno(r, "Failed to reseed the CRNG: %m");
 	else
 		log_debug("Reseeded the CRNG.");
 	notify_status(l);
+	return r;
 }
 
 static size_t build_pollfds(struct loop *l, const struct seeder_plan *plan, struct pollfd *pfd)
@@ -187,7 +190,7 @@ static void on_timers(struct loop *l, const struct seeder_plan *plan, uint64_t n
 	if (plan->wake_usec && now >= plan->wake_usec) {
 		if (pool_ops.state(&l->a->pool, &st) == 0 && seeder_satisfied(&l->a->seeder, &st) &&
 		    l->a->seeder.gen == KERNEL_GEN_NEW)
-			reseed(l);
+			(void)reseed(l);
 		else
 			(void)fill(l, &st);
 	}
@@ -250,11 +253,12 @@ static int run_once(struct agent *a)
 	struct kernel_state st;
 	bool ok = fill(&l, &st);
 
+	/* A ready kernel still gets fresh bytes, used at once through RNDRESEEDCRNG. */
 	if (ok && a->seeder.gen == KERNEL_GEN_NEW)
-		reseed(&l);
+		ok = reseed(&l) == 0;
 	agent_log_counters(a, ok ? "once" : "once, target not reached");
 	if (!ok)
-		log_error("virtseed: not seeded: no source could reach the target");
+		log_error("virtseed: not seeded: no source could feed the kernel");
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

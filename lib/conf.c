@@ -310,26 +310,65 @@ void config_parse_cmdline(struct config *c, const char *cmdline, bool initrd,
 	}
 }
 
+static int config_set_flag(struct config *c, const char *arg, struct config_error *err)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+
+	n = MIN(n, sizeof(err->key) - 1);
+	memcpy(err->key, arg, n);
+	err->key[n] = '\0';
+	if (!eq)
+		return -EINVAL;
+	return config_set(c, err->key, eq + 1);
+}
+
+/* Defaults < file < kernel command line < flags. */
+int config_load(struct config *c, const struct config_input *in, struct config_error *ret_err)
+{
+	struct config_error err = { .flag = -1 };
+	int r = 0;
+
+	config_defaults(c);
+	if (in->file_text)
+		r = config_parse_text(c, in->file_text, &err.line);
+	if (r == 0 && in->cmdline)
+		config_parse_cmdline(c, in->cmdline, in->initrd, in->bad, in->userdata);
+	for (size_t i = 0; r == 0 && i < in->n_flags; i++) {
+		r = config_set_flag(c, in->flags[i], &err);
+		if (r < 0)
+			err.flag = (int)i;
+	}
+	if (r < 0) {
+		err.error = r;
+		*ret_err = err;
+	}
+	return r;
+}
+
 int config_format(const struct config *c, char *buf, size_t size)
 {
-	char order[64] = "";
+	char order[64] = "", interval[16] = "auto";
 	int n;
 
 	for (size_t i = 0; i < c->n_order; i++) {
 		strcat(order, i ? "," : "");
 		strcat(order, src_names[c->order[i]]);
 	}
+	if (c->reseed_interval >= 0)
+		snprintf(interval, sizeof(interval), "%d", c->reseed_interval);
 	n = snprintf(buf, size,
 		     "sources = %s\nhwrng-device = %s\nhwrng-timeout = %u\negd = %s\n"
 		     "egd-timeout = %u\ncredit-hwrng = %u\ncredit-rdseed = %u\n"
 		     "credit-rdrand = %u\ncredit-egd = %u\nmin-entropy = %g\n"
-		     "reseed-interval = %d\nwakeup-threshold = %u\nfill-target = %u\n"
-		     "timeout = %u\nuser = %s\nconfidential = %d\ntrust-host = %s\n"
+		     "reseed-interval = %s\nwakeup-threshold = %u\nfill-target = %u\n"
+		     "timeout = %u\nuser = %s\nconfidential = %s\ntrust-host = %s\n"
 		     "log-level = %d\n",
 		     order, c->hwrng_device, c->hwrng_timeout_msec, c->egd, c->egd_timeout_msec,
 		     c->credit[SRC_HWRNG], c->credit[SRC_RDSEED], c->credit[SRC_RDRAND],
-		     c->credit[SRC_EGD], c->min_entropy, c->reseed_interval, c->wakeup_threshold,
-		     c->fill_target, c->timeout_sec, c->user, c->confidential,
+		     c->credit[SRC_EGD], c->min_entropy, interval, c->wakeup_threshold,
+		     c->fill_target, c->timeout_sec, c->user,
+		     c->confidential < 0 ? "auto" : c->confidential ? "yes" : "no",
 		     c->trust_host ? "yes" : "no", c->log_level);
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }

@@ -36,7 +36,26 @@ struct config {
 /* Called for each bad kernel command line item, which is then ignored. */
 typedef void (*config_bad_fn)(const char *key, const char *value, int error, void *userdata);
 
+/* Where config_load() stopped: a file line (line > 0) or a flag (flag >= 0). */
+struct config_error {
+	int error;
+	unsigned line;
+	int flag;
+	char key[64];
+};
+
+struct config_input {
+	const char *file_text;        /* NULL: no file */
+	const char *cmdline;          /* NULL: no kernel command line */
+	bool initrd;
+	const char *const *flags;     /* "key=value", as given after "--" */
+	size_t n_flags;
+	config_bad_fn bad;
+	void *userdata;
+};
+
 void config_defaults(struct config *c);
+int config_load(struct config *c, const struct config_input *in, struct config_error *ret_err);
 int config_set(struct config *c, const char *key, const char *value);
 int config_parse_text(struct config *c, const char *text, unsigned *ret_line);
 void config_parse_cmdline(struct config *c, const char *cmdline, bool initrd,

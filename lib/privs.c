@@ -23,6 +23,9 @@ int privs_drop(const char *user, bool keep_sys_admin)
 		if (!pw)
 			return errno ? -errno : -ESRCH;
 	}
+	/* Without CAP_SYS_ADMIN to keep, the ioctls will fail and say so. */
+	capng_get_caps_process();
+	keep_sys_admin = keep_sys_admin && capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN);
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (keep_sys_admin &&
 	    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_ADMIN) < 0)

@@ -1,2 +1,27 @@
 # tests/: cmocka unit tests (need cmocka) and root-only integration scripts.
 EXTRA_DIST += tests/install-deps.sh tests/guest/fetch-kernel.sh tests/guest/busybox-initramfs.sh
+
+if HAVE_CMOCKA
+agent_unit_tests = tests/test-health tests/test-rdrand tests/test-conf tests/test-seeder \
+	tests/test-sysinfo
+check_PROGRAMS += $(agent_unit_tests)
+TESTS += $(agent_unit_tests)
+AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GCRYPT_CFLAGS)
+AGENT_TEST_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
+tests_test_health_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_test_health_LDADD = $(AGENT_TEST_LDADD)
+tests_test_rdrand_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_test_rdrand_LDADD = $(AGENT_TEST_LDADD)
+tests_test_conf_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_test_conf_LDADD = $(AGENT_TEST_LDADD)
+tests_test_seeder_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_test_seeder_LDADD = $(AGENT_TEST_LDADD)
+tests_test_sysinfo_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_test_sysinfo_LDADD = $(AGENT_TEST_LDADD)
+endif
+
+# Integration: real kernel ioctls and devices; they skip (77) unless root.
+agent_integ_tests = tests/integ/agent-once.sh tests/integ/agent-caps.sh \
+	tests/integ/agent-stall.sh tests/integ/agent-health.sh tests/integ/agent-config.sh
+TESTS += $(agent_integ_tests)
+EXTRA_DIST += $(agent_integ_tests) tests/integ/lib.sh
