@@ -1,0 +1,61 @@
+#!/bin/sh
+# The whole test suite, from a fresh clone, as root on Debian 12:
+#   install what is missing, build with -Werror (and seccomp), run `make check`
+#   (unit tests, integration tests against the real kernel, QEMU guests), then
+#   the same under ASan+UBSan, then `make distcheck`, then the optional
+#   kernel-patch series.  Slow guest suites run once, in the first stage.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+out=${VIRTSEED_BUILD:-$top/_build}
+results=
+passed=0 failed=0 skipped=0
+
+stage() { # name, command...
+	name=$1
+	shift
+	echo "=== $name"
+	"$@"
+	rc=$?
+	case $rc in
+	0) passed=$((passed + 1)); results="$results\n  PASS $name" ;;
+	77) skipped=$((skipped + 1)); results="$results\n  SKIP $name" ;;
+	*) failed=$((failed + 1)); results="$results\n  FAIL $name (exit $rc)" ;;
+	esac
+}
+
+check_in() { # dir, configure flags...
+	dir=$1
+	shift
+	mkdir -p "$dir" && cd "$dir" &&
+		"$top/configure" -q "$@" &&
+		make -j2 >/dev/null &&
+		make -j2 check
+	rc=$?
+	[ $rc -eq 0 ] || cat test-suite.log 2>/dev/null | tail -200
+	cd "$top"
+	return $rc
+}
+
+distcheck() {
+	cd "$out/werror" && make -j2 distcheck >distcheck.log 2>&1
+	rc=$?
+	tail -20 distcheck.log
+	cd "$top"
+	return $rc
+}
+
+stage install-deps sh tests/install-deps.sh
+stage autoreconf autoreconf -fi
+stage check check_in "$out/werror" --enable-werror --with-seccomp
+export VIRTSEED_SKIP_E2E=1
+stage check-sanitizers check_in "$out/asan" --enable-sanitizers --enable-werror
+stage distcheck distcheck
+unset VIRTSEED_SKIP_E2E
+if [ -f kernel-patch/Makefile ]; then
+	stage kernel-patch make -C kernel-patch check
+fi
+
+printf "virtseed test stages:$results\n"
+echo "virtseed: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
