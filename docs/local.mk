@@ -1,1 +1,2 @@
-# docs/: fragment of the top-level Makefile.am
+# docs/: hand-written man pages of the agent.
+dist_man_MANS += docs/virtseedd.8 docs/virtseed.conf.5
