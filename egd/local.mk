@@ -28,3 +28,11 @@ tests_test_tbucket_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 tests_test_htb_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_htb_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 endif
+
+sbin_PROGRAMS += egd/virtseed-egd
+egd_virtseed_egd_SOURCES = \
+	egd/main.c egd/egd.h \
+	egd/client.c egd/client.h \
+	egd/listen.c egd/sched.c egd/stats.c
+egd_virtseed_egd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) $(SECCOMP_LIBS)

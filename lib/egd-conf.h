@@ -62,7 +62,7 @@ struct egd_conf_listener {
 
 struct egd_conf {
 	struct htb_params root;
-	char sources[EGD_CONF_MAX_SOURCES][16];
+	char sources[EGD_CONF_MAX_SOURCES][EGD_CONF_MAX_VALUE];  /* NAME or NAME:ARG */
 	size_t n_sources;
 	unsigned max_clients;
 	unsigned qemu_prefix;   /* bytes sent unrequested to a new QEMU connection */
