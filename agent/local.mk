@@ -1,5 +1,4 @@
 # agent/: virtseedd, the guest agent.
 sbin_PROGRAMS += agent/virtseedd
 agent_virtseedd_SOURCES = agent/agent.h agent/main.c agent/args.c agent/setup.c agent/status.c
-agent_virtseedd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
-agent_virtseedd_LDADD = $(LIBVIRTSEED_LIBS) $(SYSTEMD_LIBS)
+agent_virtseedd_LDADD = $(AGENT_LIBS)

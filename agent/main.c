@@ -13,12 +13,9 @@
 #include <string.h>
 #include <sys/signalfd.h>
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "agent.h"
 #include "log.h"
+#include "notify.h"
 #include "privs.h"
 #include "seccomp.h"
 
@@ -47,9 +44,7 @@ struct loop {
 
 static void notify(const char *msg)
 {
-#ifdef HAVE_SYSTEMD
-	(void)sd_notify(0, msg);
-#endif
+	(void)notify_send(msg);
 }
 
 static void notify_status(struct loop *l)
@@ -267,15 +262,10 @@ static void loop_init(struct loop *l, struct agent *a)
 	*l = (struct loop){ .a = a, .sig_fd = -1 };
 	if (a->mode == MODE_UNTIL_READY)
 		l->deadline_usec = a->start_usec + a->config.timeout_sec * USEC_PER_SEC;
-#ifdef HAVE_SYSTEMD
 	if (a->mode == MODE_DAEMON) {
-		uint64_t wd;
-
-		if (sd_watchdog_enabled(0, &wd) > 0)
-			l->watchdog_usec = wd / 2;
+		l->watchdog_usec = notify_watchdog_usec() / 2;
 		l->last_watchdog_usec = now_usec();
 	}
-#endif
 }
 
 static int run_loop(struct agent *a)

@@ -1,1 +1,5 @@
-# bench/: fragment of the top-level Makefile.am
+# bench/: benchmarks, built by `make` but run by hand (see each file's header).
+noinst_PROGRAMS += bench/rdrand-throughput
+bench_rdrand_throughput_SOURCES = bench/rdrand-throughput.c
+bench_rdrand_throughput_LDADD = $(LIBVIRTSEED_LIBS)
+EXTRA_DIST += bench/idle-cost.sh bench/footprint.sh

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "health.h"
 #include "log.h"
 #include "macro.h"
 
@@ -136,7 +137,7 @@ static int parse_entropy(const char *v, double *ret)
 
 	errno = 0;
 	x = strtod(v, &end);
-	if (errno || end == v || *end || !(x > 0.0 && x <= 8.0))
+	if (errno || end == v || *end || !(x >= HEALTH_MIN_ENTROPY && x <= 8.0))
 		return -ERANGE;
 	*ret = x;
 	return 0;

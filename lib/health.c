@@ -6,34 +6,57 @@
  * The start-up test is the same tests over the first 1024 samples.
  */
 #include <errno.h>
-#include <math.h>
 
 #include "health.h"
 
 unsigned health_rct_cutoff(double h)
 {
-	return 1 + (unsigned)ceil(HEALTH_ALPHA_LOG2 / h);
+	double q = HEALTH_ALPHA_LOG2 / h;
+	unsigned c = (unsigned)q;
+
+	return 1 + c + (q > (double)c);
 }
 
-/* 1 + smallest k with P(Binom(window, 2^-h) <= k) >= 1 - alpha. */
+/* 2^-x for 0 <= x <= 8 without libm: halvings, then a series for the fraction. */
+static double exp2_neg(double x)
+{
+	double r = 1.0, term = 1.0, y;
+	unsigned whole = (unsigned)x;
+
+	y = (x - whole) * 0.69314718055994530942;
+	for (int i = 1; i < 30; i++) {
+		term *= -y / i;
+		r += term;
+	}
+	while (whole--)
+		r *= 0.5;
+	return r;
+}
+
+/*
+ * 1 + smallest k with P(Binom(window, 2^-h) <= k) >= 1 - alpha, summing the
+ * probabilities term by term: P(0) = (1-p)^W, P(k+1) = P(k) (W-k)/(k+1) p/(1-p).
+ * P(0) stays above the smallest double for h >= HEALTH_MIN_ENTROPY.
+ */
 unsigned health_apt_cutoff(double h, unsigned window)
 {
-	double p = exp2(-h), q = 1.0 - exp2(-HEALTH_ALPHA_LOG2);
-	double lp = log(p), lq = log1p(-p), cdf = 0.0;
+	double p = exp2_neg(h), q = 1.0 - exp2_neg(HEALTH_ALPHA_LOG2), pk = 1.0, cdf;
 
-	for (unsigned k = 0; k <= window; k++) {
-		double lchoose = lgamma(window + 1.0) - lgamma(k + 1.0) - lgamma(window - k + 1.0);
-
-		cdf += exp(lchoose + k * lp + (window - k) * lq);
+	for (unsigned i = 0; i < window; i++)
+		pk *= 1.0 - p;
+	cdf = pk;
+	for (unsigned k = 0; k < window; k++) {
 		if (cdf >= q)
 			return 1 + k < window ? 1 + k : window;
+		pk *= (double)(window - k) / (k + 1) * p / (1.0 - p);
+		cdf += pk;
 	}
 	return window;
 }
 
 int health_init(struct health *h, double min_entropy_bits)
 {
-	if (!(min_entropy_bits > 0.0 && min_entropy_bits <= 8.0))
+	if (!(min_entropy_bits >= HEALTH_MIN_ENTROPY && min_entropy_bits <= 8.0))
 		return -EINVAL;
 	*h = (struct health){
 		.rct_cutoff = health_rct_cutoff(min_entropy_bits),

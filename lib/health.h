@@ -9,6 +9,7 @@
 #define HEALTH_STARTUP_SAMPLES 1024
 /* False-alarm probability 2^-HEALTH_ALPHA_LOG2 per test, as SP 800-90B recommends. */
 #define HEALTH_ALPHA_LOG2 20
+#define HEALTH_MIN_ENTROPY 0.5
 
 enum health_failure {
 	HEALTH_OK = 0,

@@ -15,6 +15,9 @@ lib_libvirtseed_a_SOURCES = \
 	lib/conf.c lib/conf.h \
 	lib/sysinfo.c lib/sysinfo.h \
 	lib/privs.c lib/privs.h \
-	lib/seccomp.c lib/seccomp.h
+	lib/seccomp.c lib/seccomp.h \
+	lib/notify.c lib/notify.h
 lib_libvirtseed_a_CFLAGS = $(AM_CFLAGS) $(GCRYPT_CFLAGS) $(CAPNG_CFLAGS) $(SECCOMP_CFLAGS)
-LIBVIRTSEED_LIBS = lib/libvirtseed.a $(GCRYPT_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS) -lpthread -lm
+# The agent needs no libm and no libsystemd: it stays small for the initramfs.
+AGENT_LIBS = lib/libvirtseed.a $(GCRYPT_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS) -lpthread
+LIBVIRTSEED_LIBS = $(AGENT_LIBS) -lm

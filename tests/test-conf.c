@@ -25,6 +25,8 @@ static const struct {
 	{ "credit-rdrand", "-1", -EINVAL },
 	{ "credit-egd", "0", 0 },
 	{ "min-entropy", "0", -ERANGE },
+	{ "min-entropy", "0.4", -ERANGE },
+	{ "min-entropy", "0.5", 0 },
 	{ "min-entropy", "7.5", 0 },
 	{ "min-entropy", "x", -ERANGE },
 	{ "reseed-interval", "auto", 0 },

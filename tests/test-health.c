@@ -17,6 +17,7 @@ static void test_health_cutoffs_match_sp800_90b(void **state)
 	assert_int_equal(health_rct_cutoff(4.0), 6);
 	assert_int_equal(health_rct_cutoff(1.0), 21);
 	/* 4.4.2 table 2 (W = 512, non-binary samples). */
+	assert_int_equal(health_apt_cutoff(0.5, 512), 410);
 	assert_int_equal(health_apt_cutoff(1.0, 512), 311);
 	assert_int_equal(health_apt_cutoff(2.0, 512), 177);
 	assert_int_equal(health_apt_cutoff(4.0, 512), 62);
