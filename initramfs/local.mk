@@ -1,1 +1,37 @@
-# initramfs/: fragment of the top-level Makefile.am
+# initramfs/: the dracut module, initramfs-tools hook and init-top script, and the helper
+# both run (virtseed-initrd).  @sbindir@ and @pkglibexecdir@ are substituted at make time.
+initramfs_edit = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g'
+initramfs_gen = $(AM_V_GEN)$(MKDIR_P) $(@D) && $(initramfs_edit) $< >$@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+
+nodist_pkglibexec_SCRIPTS = initramfs/virtseed-initrd
+initramfs/virtseed-initrd: initramfs/virtseed-initrd.sh Makefile
+	$(initramfs_gen)
+
+dracutvirtseeddir = $(dracutmodulesdir)/90virtseed
+nodist_dracutvirtseed_SCRIPTS = initramfs/dracut/90virtseed/module-setup.sh
+dist_dracutvirtseed_SCRIPTS = initramfs/dracut/90virtseed/virtseed-pre-udev.sh
+dist_dracutvirtseed_DATA = initramfs/dracut/90virtseed/virtseed-initrd.service
+initramfs/dracut/90virtseed/module-setup.sh: initramfs/dracut/90virtseed/module-setup.sh.in Makefile
+	$(initramfs_gen)
+
+itoolshooksdir = $(initramfstoolsdir)/hooks
+nodist_itoolshooks_SCRIPTS = initramfs/initramfs-tools/hooks/virtseed
+itoolsinittopdir = $(initramfstoolsdir)/scripts/init-top
+dist_itoolsinittop_SCRIPTS = initramfs/initramfs-tools/scripts/init-top/00virtseed
+initramfs/initramfs-tools/hooks/virtseed: initramfs/initramfs-tools/hooks/virtseed.in Makefile
+	$(initramfs_gen)
+
+EXTRA_DIST += initramfs/virtseed-initrd.sh \
+	initramfs/dracut/90virtseed/module-setup.sh.in \
+	initramfs/initramfs-tools/hooks/virtseed.in
+CLEANFILES += initramfs/virtseed-initrd initramfs/dracut/90virtseed/module-setup.sh \
+	initramfs/initramfs-tools/hooks/virtseed
+
+# End-to-end boots of Debian's 6.1 kernel under QEMU/TCG (root; skip 77 without the
+# binaries, QEMU or the kernel).  tests/integ/boot-lib.sh is shared with bench/boot.
+initramfs_boot_tests = \
+	tests/integ/boot-plumbing.sh
+TESTS += $(initramfs_boot_tests)
+EXTRA_DIST += $(initramfs_boot_tests) tests/integ/boot-lib.sh \
+	tests/guest/entropy-boot.c tests/guest/dracut-image.sh tests/guest/initramfs-tools-image.sh

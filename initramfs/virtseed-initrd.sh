@@ -1,0 +1,49 @@
+#!/bin/sh
+# virtseed-initrd: seed the kernel RNG from the initramfs, before udev coldplug and cryptsetup.
+# Shared by the dracut module (systemd unit or pre-udev hook) and the initramfs-tools
+# init-top script.  Loads the virtio modules the agent's sources need (udev has not run
+# yet), creates the /dev/virtio-ports/NAME links udev would create, then runs
+# `virtseedd --until-ready`, which exits as soon as the CRNG is ready or its timeout expires.
+# rd.virtseed=0 on the kernel command line skips all of it.  Extra arguments go to the agent.
+agent=${VIRTSEED_AGENT:-/usr/sbin/virtseedd}
+
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case $arg in
+	rd.virtseed=0 | rd.virtseed=no | rd.virtseed=off)
+		echo "virtseed-initrd: disabled by rd.virtseed=0" >&2
+		exit 0
+		;;
+	esac
+done
+
+modprobe -qab virtio_pci virtio_rng virtio_console
+
+# virtio-serial ports are announced by the host after the driver binds: give a port
+# device up to 1 s to show its named ports, then link them as udev's rules would.
+has_vport_device() {
+	grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null
+}
+has_named_port() {
+	for f in /sys/class/virtio-ports/*/name; do
+		[ -s "$f" ] && return 0
+	done
+	return 1
+}
+if has_vport_device; then
+	i=0
+	while ! has_named_port && [ $i -lt 20 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	for f in /sys/class/virtio-ports/*/name; do
+		[ -s "$f" ] || continue
+		read -r name <"$f"
+		port=${f%/name}
+		port=${port##*/}
+		mkdir -p /dev/virtio-ports
+		[ -e "/dev/virtio-ports/$name" ] || ln -s "../$port" "/dev/virtio-ports/$name"
+	done
+fi
+
+exec "$agent" --until-ready "$@"

@@ -1,0 +1,118 @@
+# shellcheck shell=bash
+# boot-lib.sh: shared by tests/integ/boot-*.sh and bench/boot (sourced, not a test).
+# Boots Debian's 6.1 kernel under TCG with an initramfs (dracut or initramfs-tools) plus an
+# appended overlay cpio that carries the entropy-boot tracer as rdinit, and judges the boot
+# from its console log (QEMU exits 0 even when killed, so markers are all that count).
+# A fixed -uuid, as libvirt always sets one: systemd then takes the initrd's machine ID from
+# it instead of from a blocking getrandom(), which would seed the kernel by jitter.
+# Environment: top_srcdir, top_builddir (from make check), VIRTSEEDD and VIRTSEED_EGD (binaries,
+# default: found in top_builddir), VIRTSEED_CACHE (default /var/cache/virtseed-tests),
+# BOOT_LOGS (keep console logs there), CC.
+# One QEMU at a time: boots take a lock in the cache directory.
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
+BOOT_CACHE=${VIRTSEED_CACHE:-/var/cache/virtseed-tests}
+BOOT_APPEND_BASE="console=ttyS0 rdinit=/entropy-boot root=/dev/vda panic=-1 rd.shell=0"
+BOOT_APPEND_BASE+=" random.trust_cpu=off random.trust_bootloader=off"
+BOOT_APPEND_BASE+=" systemd.show_status=1 entropy_boot.poweroff=1"
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+note() { echo "# $*"; }
+
+# find_bin NAME: a built binary, or nothing.
+find_bin() {
+	local d
+	for d in "$top_builddir" "$top_builddir/agent" "$top_builddir/egd"; do
+		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
+	done
+	return 1
+}
+
+boot_init() {
+	[ "$(id -u)" = 0 ] || skip "needs root (dracut, unshare)"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
+	BOOT_WORK=$(mktemp -d)
+	trap 'boot_cleanup' EXIT
+	BOOT_KDIR=$(sh "$top_srcdir/tests/guest/fetch-kernel.sh" "$BOOT_CACHE") ||
+		skip "cannot fetch Debian's kernel"
+	VIRTSEEDD=${VIRTSEEDD:-$(find_bin virtseedd)} || VIRTSEEDD=
+	VIRTSEED_EGD=${VIRTSEED_EGD:-$(find_bin virtseed-egd)} || VIRTSEED_EGD=
+	boot_overlay
+}
+
+boot_cleanup() {
+	local pid
+	for pid in ${BOOT_PIDS:-}; do
+		kill -CONT "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	rm -rf "$BOOT_WORK"
+}
+
+# The tracer, static, cached by source hash; and the overlay cpio carrying it.
+boot_overlay() {
+	local src=$top_srcdir/tests/guest/entropy-boot.c key bin root
+	key=$(sha256sum "$src" | cut -c1-16)
+	bin=$BOOT_CACHE/entropy-boot-$key
+	mkdir -p "$BOOT_CACHE"
+	if [ ! -x "$bin" ]; then
+		"${CC:-cc}" -static -O2 -Wall -Wextra -Werror -o "$bin.tmp" "$src" ||
+			fail "cannot build the entropy-boot tracer"
+		mv "$bin.tmp" "$bin"
+	fi
+	root=$BOOT_WORK/overlay
+	mkdir -p "$root"
+	cp "$bin" "$root/entropy-boot"
+	(cd "$root" && echo entropy-boot | cpio -o -H newc --quiet) >"$BOOT_WORK/overlay.cpio"
+}
+
+# boot_image KIND FLAVOR: print the initramfs path (KIND dracut or itools); needs VIRTSEEDD
+# unless FLAVOR is a -none one.
+boot_image() {
+	local agent=${VIRTSEEDD:-/bin/false}
+	case $1 in
+	dracut) bash "$top_srcdir/tests/guest/dracut-image.sh" "$BOOT_KDIR" "$2" "$agent" ;;
+	itools) sh "$top_srcdir/tests/guest/initramfs-tools-image.sh" "$BOOT_KDIR" "$2" "$agent" ;;
+	esac
+}
+
+# boot_run IMAGE LOG APPEND [QEMU_ARGS...]: boot once; the tracer powers the guest off
+# (entropy_boot.max, entropy_boot.hold in APPEND); a hard timeout backs it up.
+boot_run() {
+	local img=$1 log=$2 append=$3 max
+	shift 3
+	max=$(sed -n 's/.*entropy_boot\.max=\([0-9]*\).*/\1/p' <<<"$append")
+	# Zero padding between archives: the kernel skips it and needs the next one aligned.
+	{ cat "$img"; head -c $((512 - $(stat -c %s "$img") % 512)) /dev/zero
+	  cat "$BOOT_WORK/overlay.cpio"; } >"$BOOT_WORK/initrd.img"
+	exec 9>"$BOOT_CACHE/qemu.lock"
+	flock 9
+	timeout $((${max:-60} + 90)) qemu-system-x86_64 -machine q35 -accel tcg -m 768 -smp 1 \
+		-nographic -no-reboot -uuid 8b2ae5c6-2d5a-4a55-9e34-7d5bbfa1c0de -kernel "$BOOT_KDIR/vmlinuz" -initrd "$BOOT_WORK/initrd.img" \
+		-append "$BOOT_APPEND_BASE $append" "$@" </dev/null 2>&1 |
+		tr -d '\r' >"$log"
+	exec 9>&-
+	if [ -n "${BOOT_LOGS:-}" ]; then
+		mkdir -p "$BOOT_LOGS"
+		cp "$log" "$BOOT_LOGS/"
+	fi
+}
+
+# Kernel timestamp (s) of the first console line matching a regex, or nothing.
+log_ts() {
+	sed -n "s/^\[ *\([0-9]*\.[0-9]*\)\] .*$1.*/\1/p" "$2" | head -n1
+}
+# Line number of the first line matching a regex, or nothing.
+log_line() {
+	grep -n -m1 -E "$1" "$2" | cut -d: -f1
+}
+# crng_after_init LOG: seconds from /init start to "crng init done", or nothing.
+crng_after_init() {
+	local t0 t1
+	t0=$(log_ts 'entropy-boot: init' "$1")
+	t1=$(log_ts 'random: crng init done' "$1")
+	[ -n "$t0" ] && [ -n "$t1" ] && awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
