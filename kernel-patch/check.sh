@@ -1,0 +1,175 @@
+#!/bin/bash
+# Build Debian's linux-source-6.1 unpatched and with the series in this
+# directory, boot both under QEMU (TCG) and compare. Run as
+# `make -C kernel-patch check`. Everything it builds lives in build/ (git
+# ignored) and is reused while the source, patches and config are unchanged.
+# Exit status: 0 pass, 1 fail, 77 cannot run here (reason printed).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${KP_BUILD_DIR:-$here/build}
+jobs=${KP_JOBS:-2}
+tarball=/usr/src/linux-source-6.1.tar.xz
+arch=x86_64
+started=$(date +%s)
+
+# Fixed identity and date, so the base commit, and with it the base-commit
+# recorded in the patches, is the same on every machine for one tarball.
+base_env=(GIT_AUTHOR_NAME="Debian linux-source-6.1" GIT_AUTHOR_EMAIL="linux-source@debian.invalid"
+	GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_NAME="Debian linux-source-6.1"
+	GIT_COMMITTER_EMAIL="linux-source@debian.invalid" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z")
+
+log() { printf '== %s\n' "$*"; }
+skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
+die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+need_pkgs() {
+	local missing=() p
+	local pkgs=(linux-source-6.1 bc bison flex libelf-dev libssl-dev make gcc libc6-dev
+		qemu-system-x86 busybox-static cpio xz-utils git perl python3 util-linux)
+
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q ' installed$' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing: ${missing[*]}"
+	[ "$(id -u)" -eq 0 ] || skip "missing packages and not root: ${missing[*]}"
+	command -v apt-get >/dev/null || skip "missing packages and no apt-get: ${missing[*]}"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; then
+		apt-get update -q || skip "apt-get update failed (no network?)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" ||
+			skip "apt-get install failed for: ${missing[*]}"
+	fi
+}
+
+src_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.1
+}
+
+# build/src: the unpacked tarball as a git repository, one commit.
+prepare_source() {
+	local version
+	version=$(src_version)
+	if [ -d "$build/src/.git" ] && [ "$(cat "$build/src.version" 2>/dev/null)" = "$version" ]; then
+		return 0
+	fi
+	log "unpacking linux-source-6.1 $version"
+	rm -rf "$build/src" "$build/src-patched" "$build/unpack" "$build"/out-*
+	mkdir -p "$build/unpack"
+	tar -xf "$tarball" -C "$build/unpack"
+	mv "$build/unpack/linux-source-6.1" "$build/src"
+	rmdir "$build/unpack"
+	# Debian's top-level .gitignore ignores everything (/*): add with -f.
+	git -C "$build/src" init -q
+	git -C "$build/src" add -f .
+	env "${base_env[@]}" git -C "$build/src" -c commit.gpgsign=false commit -q \
+		-m "Linux 6.1 as shipped in Debian linux-source-6.1 $version"
+	git -C "$build/src" tag base
+	echo "$version" > "$build/src.version"
+}
+
+# build/src-patched: a worktree of src with the series applied by git am.
+prepare_patched() {
+	local want have
+	want=$(cat "$here"/0*.patch | sha256sum | cut -d' ' -f1)
+	have=$(cat "$build/src-patched.series" 2>/dev/null || true)
+	[ -d "$build/src-patched" ] && [ "$want" = "$have" ] && return 0
+	log "applying the series"
+	if [ ! -d "$build/src-patched" ]; then
+		git -C "$build/src" worktree prune
+		git -C "$build/src" worktree add -q --detach "$build/src-patched" base
+	fi
+	git -C "$build/src-patched" am --abort >/dev/null 2>&1 || true
+	git -C "$build/src-patched" checkout -q -f --detach base
+	git -C "$build/src-patched" -c user.name=virtseed-check -c user.email=check@virtseed.invalid \
+		am -q --3way "$here"/0*.patch || die "the series does not apply to linux-source-6.1 $(src_version)"
+	echo "$want" > "$build/src-patched.series"
+}
+
+check_base() {
+	local recorded actual
+	recorded=$(sed -n 's/^base-commit: //p' "$here"/0001-*.patch)
+	actual=$(git -C "$build/src" rev-parse base)
+	if [ "$recorded" = "$actual" ]; then
+		log "base-commit $actual matches the patches"
+	else
+		log "note: patches record base-commit $recorded, this linux-source-6.1 gives $actual (applied anyway)"
+	fi
+}
+
+checkpatch() {
+	local p out bad=0
+	for p in "$here"/0*.patch; do
+		out=$(perl "$build/src/scripts/checkpatch.pl" --no-tree -q "$p" 2>&1) || bad=1
+		[ -z "$out" ] || { printf '%s\n' "$out"; bad=1; }
+	done
+	[ $bad -eq 0 ] || die "checkpatch.pl reports problems"
+	log "checkpatch.pl --no-tree: clean"
+}
+
+# build_kernel NAME SRCDIR [PATCH FILES...]: tinyconfig + config.fragment.
+build_kernel() {
+	local name=$1 srcdir=$2 out=$build/out-$1 stamp sym
+	shift 2
+	stamp=$( { src_version; cat "$here/config.fragment" "$@"; } | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$out/.virtseed-stamp" 2>/dev/null)" = "$stamp" ] &&
+		[ -f "$out/arch/x86/boot/bzImage" ] &&
+		[ -f "$out/drivers/char/hw_random/virtio-rng.ko" ]; then
+		log "$name kernel: up to date (cached)"
+		return 0
+	fi
+	log "building the $name kernel (make -j$jobs, a few minutes)"
+	mkdir -p "$out"
+	rm -f "$out/.virtseed-stamp"
+	make -s -C "$srcdir" O="$out" ARCH=$arch tinyconfig >/dev/null
+	"$srcdir/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
+		"$here/config.fragment" >/dev/null
+	make -s -C "$srcdir" O="$out" ARCH=$arch olddefconfig
+	while read -r sym; do
+		grep -qx "$sym" "$out/.config" || die "config.fragment: $sym did not survive olddefconfig"
+	done < <(grep '^CONFIG_' "$here/config.fragment")
+	local t0=$SECONDS
+	make -s -C "$srcdir" O="$out" ARCH=$arch -j"$jobs" bzImage modules > "$out/build.log" 2>&1 ||
+		{ tail -30 "$out/build.log"; die "$name kernel build failed (see $out/build.log)"; }
+	log "$name kernel built in $((SECONDS - t0)) s"
+	echo "$stamp" > "$out/.virtseed-stamp"
+}
+
+main() {
+	[ "$(uname -m)" = x86_64 ] || skip "needs an x86-64 build host"
+	need_pkgs
+	[ -f "$tarball" ] || skip "$tarball missing after install"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not found"
+
+	mkdir -p "$build"
+	exec 9> "$build/.lock"
+	flock 9 || die "cannot lock $build"
+
+	prepare_source
+	check_base
+	prepare_patched
+	checkpatch
+	build_kernel baseline "$build/src"
+	build_kernel patched "$build/src-patched" "$here"/0*.patch
+
+	log "building the guest initramfs"
+	gcc -static -Os -Wall -Wextra -Werror -o "$build/hwrng-probe" "$here/test/hwrng-probe.c"
+	for k in baseline patched; do
+		"$here/test/mkinitrd.sh" "$build/out-$k" "$build/hwrng-probe" "$build/initrd-$k.cpio"
+	done
+
+	log "booting (QEMU TCG; logs in $build/logs)"
+	rm -rf "$build/logs"
+	local rc=0
+	/usr/bin/python3 "$here/test/boot-test.py" \
+		--baseline "$build/out-baseline/arch/x86/boot/bzImage" \
+		--patched "$build/out-patched/arch/x86/boot/bzImage" \
+		--initrd-baseline "$build/initrd-baseline.cpio" \
+		--initrd-patched "$build/initrd-patched.cpio" \
+		--logs "$build/logs" ${KP_ONLY:+--only "$KP_ONLY"} | tee "$build/results.txt" || rc=$?
+	log "check took $(($(date +%s) - started)) s"
+	return $rc
+}
+
+main "$@"

@@ -1,0 +1,289 @@
+#!/usr/bin/python3
+"""Boot the unpatched and the patched kernel under QEMU (TCG) in scenarios
+that prove each patch, judge every boot from its console log, print a
+before/after table and exit 1 if any expectation fails.
+
+QEMU exits 0 even when it is killed by the timeout, so a boot only counts
+if its console shows the guest's "VST: done" marker.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOOT_TIMEOUT = 120  # s of wall time per boot; TCG on a loaded host is slow
+LINE = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)$")
+
+# Each scenario: QEMU cpu model, virtio-rng backend, extra command line,
+# and what each kernel must show. "urandom" is a working backend,
+# "stall" an EGD server that accepts the connection and never answers.
+SCENARIOS = [
+    dict(name="good", cpu="qemu64", backend="urandom",
+         append="random.trust_cpu=off vst_reads=1",
+         about="working backend, no new parameter"),
+    dict(name="good-sync", cpu="qemu64", backend="urandom",
+         append="random.trust_cpu=off rng_core.sync_seed_ms=5000",
+         about="working backend, sync_seed_ms=5000"),
+    dict(name="stall-sync", cpu="qemu64", backend="stall",
+         append="random.trust_cpu=off rng_core.sync_seed_ms=2000",
+         about="stalled backend, sync_seed_ms=2000"),
+    dict(name="stall-read", cpu="qemu64", backend="stall",
+         append="random.trust_cpu=off vst_reads=1 vst_wait=100",
+         about="stalled backend, /dev/hwrng readers, no new parameter"),
+    dict(name="stall-read-timeout", cpu="qemu64", backend="stall",
+         append="random.trust_cpu=off rng_core.read_timeout_ms=1000"
+                " vst_reads=1 vst_wait=100",
+         about="stalled backend, /dev/hwrng readers, read_timeout_ms=1000"),
+    dict(name="good-read-timeout", cpu="qemu64", backend="urandom",
+         append="random.trust_cpu=off rng_core.read_timeout_ms=1000"
+                " vst_reads=1",
+         about="working backend, /dev/hwrng readers, read_timeout_ms=1000"),
+    dict(name="cap0", cpu="max", backend="urandom",
+         append="random.trust_cpu=off rng_core.default_quality=0"
+                " vst_wait=5000",
+         about="RDRAND present but untrusted, default_quality=0"),
+    dict(name="cap512", cpu="qemu64", backend="urandom",
+         append="random.trust_cpu=off rng_core.default_quality=512",
+         about="working backend, default_quality=512"),
+    dict(name="cpu-on", cpu="max", backend="urandom",
+         append="random.trust_cpu=on rng_core.sync_seed_ms=5000",
+         about="RDRAND trusted, sync_seed_ms=5000"),
+]
+
+
+def expect(scn, kernel, r):
+    """Return a list of failed expectations for one boot."""
+    bad = []
+
+    def need(cond, what):
+        if not cond:
+            bad.append(what)
+
+    need(r["done"], "guest did not reach its done marker")
+    if not r["done"]:
+        return bad
+    patched = kernel == "patched"
+    name = scn["name"]
+    nb, bl = r.get("read-nonblock"), r.get("read-block")
+    if name == "good":
+        need(r["crng_end"] == "ready", "CRNG not ready")
+        need(bl and bl["result"] == "ok", "blocking read failed")
+        need(r["sync"] is None, "sync seeding ran without its parameter")
+    elif name == "good-sync":
+        need(r["crng_end"] == "ready", "CRNG not ready")
+        if patched:
+            need(r["crng_at_insmod"] == "ready",
+                 "CRNG not ready when insmod returned")
+            need(r["sync"] and r["sync"][0] == "ready",
+                 "no 'CRNG ready after ... synchronous seeding' line")
+    elif name == "stall-sync":
+        need(r["crng_end"] == "notready", "CRNG seeded from nowhere")
+        if patched:
+            need(r["sync"] and r["sync"][0] == "notseeded",
+                 "no 'CRNG not seeded after ...' line")
+            need(r["insmod_ms"] is not None and
+                 1900 <= r["insmod_ms"] <= 4000,
+                 "insmod did not take ~2000 ms")
+    elif name == "stall-read":
+        need(bl and bl["result"] == "hang", "blocking read did not hang")
+        if patched:
+            need(nb and nb["result"] == "EAGAIN" and nb["ms"] < 500,
+                 "O_NONBLOCK read did not fail fast with EAGAIN")
+        else:
+            need(nb and nb["result"] == "hang", "baseline O_NONBLOCK read "
+                 "did not hang (stall not reproduced)")
+    elif name == "stall-read-timeout":
+        if patched:
+            need(nb and nb["result"] == "EAGAIN" and nb["ms"] < 500,
+                 "O_NONBLOCK read did not fail fast with EAGAIN")
+            need(bl and bl["result"] == "ETIMEDOUT" and
+                 900 <= bl["ms"] <= 2500,
+                 "blocking read did not fail with ETIMEDOUT after ~1 s")
+        else:
+            need(bl and bl["result"] == "hang", "blocking read did not hang")
+    elif name == "good-read-timeout":
+        need(bl and bl["result"] == "ok", "blocking read failed")
+        need(r["crng_end"] == "ready", "CRNG not ready")
+    elif name == "cap0":
+        if patched:
+            need(r["quality"] == "0", "rng_quality is not 0")
+            need(r["crng_end"] == "notready" and r["t_crng"] is None,
+                 "CRNG was credited despite default_quality=0")
+        else:
+            need(r["quality"] == "1000", "rng_quality is not 1000")
+            need(r["crng_end"] == "ready", "CRNG not ready")
+    elif name == "cap512":
+        need(r["quality"] == ("512" if patched else "1000"),
+             "unexpected rng_quality")
+        need(r["crng_end"] == "ready", "CRNG not ready")
+    elif name == "cpu-on":
+        need(r["crng_init"] == "ready", "CRNG not ready at /init (RDRAND)")
+        need(r["sync"] is None, "sync seeding ran with the CRNG ready")
+    return bad
+
+
+def parse(log):
+    r = dict(done=False, t_crng=None, t_insmod=None, t_insmod_done=None,
+             crng_init=None, crng_at_insmod=None, crng_end=None,
+             quality=None, sync=None, insmod_ms=None)
+    for raw in log.splitlines():
+        m = LINE.match(raw.strip("\r"))
+        if not m:
+            continue
+        t, msg = float(m.group(1)), m.group(2)
+        if msg.startswith("random: crng init done") or \
+                msg == "crng init done":
+            r["t_crng"] = t
+        m2 = re.search(r"CRNG ready after (\d+) ms of synchronous", msg)
+        if m2:
+            r["sync"] = ("ready", int(m2.group(1)))
+        m2 = re.search(r"CRNG not seeded after (\d+) ms", msg)
+        if m2:
+            r["sync"] = ("notseeded", int(m2.group(1)))
+        if not msg.startswith("VST: "):
+            continue
+        v = msg[5:]
+        if v.startswith("init "):
+            r["crng_init"] = v.split("crng=")[1]
+        elif v == "insmod-start":
+            r["t_insmod"] = t
+        elif v.startswith("insmod-done"):
+            r["t_insmod_done"] = t
+            r["crng_at_insmod"] = v.split("crng=")[1]
+        elif v.startswith("rng_current="):
+            r["quality"] = v.split("rng_quality=")[1]
+        elif v.startswith(("read-nonblock ", "read-block ")):
+            key, rest = v.split(" ", 1)
+            kv = dict(x.split("=", 1) for x in rest.split())
+            kv["ms"] = int(kv.get("ms", "0"))
+            r[key] = kv
+        elif v.startswith("wait-crng "):
+            r["crng_end"] = v.split()[1]
+        elif v == "done":
+            r["done"] = True
+    if r["t_insmod"] is not None and r["t_insmod_done"] is not None:
+        r["insmod_ms"] = round((r["t_insmod_done"] - r["t_insmod"]) * 1000)
+    if r["crng_end"] == "ready" and r["t_crng"] is None:
+        r["crng_end"] = "ready"
+    return r
+
+
+def boot(kernel_img, initrd, scn, logpath, tmp):
+    srv = None
+    if scn["backend"] == "stall":
+        sock = os.path.join(tmp, "egd.sock")
+        srv = subprocess.Popen(["/usr/bin/python3",
+                                os.path.join(HERE, "egd-stall.py"), sock],
+                               stdout=subprocess.PIPE)
+        srv.stdout.readline()  # "listening"
+        rng = ["-chardev", f"socket,id=egd,path={sock}",
+               "-object", "rng-egd,id=rng0,chardev=egd"]
+    else:
+        rng = ["-object", "rng-random,id=rng0,filename=/dev/urandom"]
+    append = ("console=ttyS0 panic=-1 random.trust_bootloader=off "
+              + scn["append"])
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
+           "-nographic", "-no-reboot", "-m", "256", "-smp", "1",
+           "-cpu", scn["cpu"], "-kernel", kernel_img, "-initrd", initrd,
+           "-append", append] + rng + \
+          ["-device", "virtio-rng-pci,rng=rng0"]
+    start = time.monotonic()
+    with open(logpath, "w") as out:
+        out.write("# " + " ".join(cmd) + "\n")
+        out.flush()
+        try:
+            subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                           stderr=subprocess.STDOUT, timeout=BOOT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+    wall = time.monotonic() - start
+    if srv:
+        srv.terminate()
+        srv.wait()
+    with open(logpath, errors="replace") as f:
+        r = parse(f.read())
+    r["wall"] = wall
+    return r
+
+
+def fmt_read(kv):
+    if not kv:
+        return "-"
+    if kv["result"] == "ok":
+        return f"ok {kv['ms']}ms"
+    return f"{kv['result']} {kv['ms']}ms"
+
+
+def row(scn, kernel, r, bad):
+    def rel(t):
+        if t is None or r["t_insmod"] is None:
+            return "never"
+        return f"{round((t - r['t_insmod']) * 1000):+d}ms"
+    sync = "-" if r["sync"] is None else f"{r['sync'][0]} {r['sync'][1]}ms"
+    return [scn["name"], kernel, rel(r["t_crng"]),
+            str(r["insmod_ms"]) + "ms" if r["insmod_ms"] is not None else "-",
+            r["crng_at_insmod"] or "-", sync, r["quality"] or "-",
+            fmt_read(r.get("read-nonblock")), fmt_read(r.get("read-block")),
+            f"{r['wall']:.0f}s", "PASS" if not bad else "FAIL"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--baseline", required=True, help="unpatched bzImage")
+    ap.add_argument("--patched", required=True, help="patched bzImage")
+    ap.add_argument("--initrd-baseline", required=True)
+    ap.add_argument("--initrd-patched", required=True)
+    ap.add_argument("--logs", required=True, help="directory for logs")
+    ap.add_argument("--only", help="comma-separated scenario names")
+    args = ap.parse_args()
+    os.makedirs(args.logs, exist_ok=True)
+    scns = SCENARIOS
+    if args.only:
+        keep = args.only.split(",")
+        scns = [s for s in SCENARIOS if s["name"] in keep]
+    head = ["scenario", "kernel", "crng init done (vs insmod start)",
+            "insmod took", "CRNG at insmod return", "sync seeding",
+            "rng_quality", "O_NONBLOCK read", "blocking read", "boot wall",
+            "verdict"]
+    rows, failures = [], []
+    tmp = tempfile.mkdtemp(prefix="kp-boot-")
+    try:
+        for scn in scns:
+            for kernel, img, initrd in (
+                    ("baseline", args.baseline, args.initrd_baseline),
+                    ("patched", args.patched, args.initrd_patched)):
+                log = os.path.join(args.logs, f"{scn['name']}.{kernel}.log")
+                r = boot(img, initrd, scn, log, tmp)
+                bad = expect(scn, kernel, r)
+                rows.append(row(scn, kernel, r, bad))
+                print(" | ".join(rows[-1]), flush=True)
+                failures += [f"{scn['name']}/{kernel}: {b} (see {log})"
+                             for b in bad]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print("Scenarios (all: q35, TCG, 1 vCPU, random.trust_bootloader=off):")
+    for s in scns:
+        print(f"  {s['name']:20} -cpu {s['cpu']:7} {s['about']}")
+    print()
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for rw in rows:
+        print("| " + " | ".join(rw) + " |")
+    print()
+    if failures:
+        print("FAILED:")
+        for f in failures:
+            print("  " + f)
+        return 1
+    print(f"all {len(rows)} boots met their expectations")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /init of the kernel-patch boot-test initramfs. Every result goes to
+# /dev/kmsg as a "VST:" line so it carries the kernel's own timestamp in the
+# console log, next to "crng init done" and the hwrng core's messages.
+# Nothing here may call a blocking getrandom(): hwrng-probe only uses
+# GRND_NONBLOCK, and busybox does not call getrandom at all.
+# Settings come from the kernel command line as vst_*=... (passed to init
+# as environment variables): vst_reads=1 runs the /dev/hwrng read probes,
+# vst_wait=MS bounds the final wait for the CRNG.
+
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+k() {
+	echo "VST: $*" > /dev/kmsg
+}
+
+k "init crng=$(hwrng-probe crng)"
+k "insmod-start"
+insmod /virtio-rng.ko
+k "insmod-done rc=$? crng=$(hwrng-probe crng)"
+
+hw=/sys/class/misc/hw_random
+k "rng_current=$(cat $hw/rng_current 2>/dev/null)" \
+	"rng_quality=$(cat $hw/rng_quality 2>/dev/null || echo none)"
+for p in /sys/module/rng_core/parameters/*; do
+	[ -e "$p" ] && k "param ${p##*/}=$(cat "$p")"
+done
+
+if [ "${vst_reads:-0}" = 1 ]; then
+	k "read-nonblock $(hwrng-probe read nonblock 16 5000)"
+	k "read-block $(hwrng-probe read block 16 5000)"
+fi
+
+k "wait-crng $(hwrng-probe wait-crng "${vst_wait:-3000}")"
+k "done"
+reboot -f
