@@ -36,3 +36,10 @@ egd_virtseed_egd_SOURCES = \
 	egd/listen.c egd/sched.c egd/stats.c
 egd_virtseed_egd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
 egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) $(SECCOMP_LIBS)
+
+# Integration: real sockets (root not needed), and a real QEMU guest (skips without
+# qemu-system-x86_64, busybox-static or the guest kernel).  egd-fuzz.sh is for CI:
+#   FUZZ_SECONDS=60 top_srcdir=. tests/integ/egd-fuzz.sh
+TESTS += tests/integ/egd-integ.sh tests/integ/egd-qemu.sh
+EXTRA_DIST += tests/integ/egd-integ.sh tests/integ/egd-integ.py tests/integ/egd-qemu.sh \
+	tests/integ/egd-fuzz.sh

@@ -1,0 +1,391 @@
+#!/usr/bin/python3
+"""Integration tests of virtseed-egd over real sockets (driven by egd-integ.sh).
+
+Each test starts its own distributor on sockets in a temporary directory.
+"""
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+EGD = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="egd-integ.")
+FAILED = []
+
+
+class Egd:
+    def __init__(self, conf="", args=(), listen=None):
+        self.sock = os.path.join(TMP, "egd.sock")
+        self.stats = os.path.join(TMP, "stats.sock")
+        self.conf = os.path.join(TMP, "egd.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        cmd = [EGD, "--config", self.conf, "--stats-socket", self.stats]
+        cmd += ["--listen", listen or "unix:" + self.sock] + list(args)
+        self.log = open(os.path.join(TMP, "egd.log"), "w+")
+        self.p = subprocess.Popen(cmd, stderr=self.log)
+        for _ in range(100):
+            if os.path.exists(self.stats):
+                return
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise RuntimeError("egd did not start: " + self.logtext())
+
+    def logtext(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(self.sock)
+        s.settimeout(5)
+        return s
+
+    def stats_text(self):
+        return subprocess.run([EGD, "--stats", self.stats], capture_output=True,
+                              text=True, check=True).stdout
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        self.p.wait(5)
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        d = s.recv(n - len(buf))
+        if not d:
+            raise EOFError("got %d of %d" % (len(buf), n))
+        buf += d
+    return buf
+
+
+def nothing_more(s, wait=0.2):
+    s.settimeout(wait)
+    try:
+        d = s.recv(1)
+    except socket.timeout:
+        return True
+    finally:
+        s.settimeout(5)
+    return d == b""
+
+
+def closed(s):
+    try:
+        return s.recv(10) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test(fn):
+    def run():
+        egds = []
+        try:
+            fn(egds)
+            print("ok   " + fn.__name__)
+        except Exception as e:  # noqa: BLE001
+            FAILED.append(fn.__name__)
+            print("FAIL %s: %r" % (fn.__name__, e))
+            for e in egds:
+                print(e.logtext())
+        finally:
+            for e in egds:
+                if e.p.poll() is None:
+                    e.stop()
+    run.__name__ = fn.__name__
+    return run
+
+
+@test
+def pipelined_stream_in_order(egds):
+    e = Egd(); egds.append(e)
+    s = e.connect()
+    req = b"\x02\x40" * 100 + b"\x01\x10" + b"\x00" + b"\x04" + b"\x02\x00" + b"\x02\x05"
+    s.sendall(req)
+    blocks = recv_exact(s, 6400)
+    m = recv_exact(s, 1)[0]
+    assert m <= 16
+    recv_exact(s, m)
+    bits = struct.unpack(">I", recv_exact(s, 4))[0]
+    assert bits % 8 == 0, bits
+    n = recv_exact(s, 1)[0]
+    assert int(recv_exact(s, n)) == e.p.pid
+    recv_exact(s, 5)
+    assert nothing_more(s), "filler bytes"
+    assert len(set(blocks[i:i + 64] for i in range(0, 6400, 64))) == 100
+
+
+@test
+def split_at_every_byte(egds):
+    e = Egd(); egds.append(e)
+    s = e.connect()
+    for b in b"\x02\x40\x01\x08\x00\x02\x03":
+        s.send(bytes([b]))
+        time.sleep(0.005)
+    recv_exact(s, 64)
+    m = recv_exact(s, 1)[0]
+    recv_exact(s, m)
+    recv_exact(s, 4)
+    recv_exact(s, 3)
+    assert nothing_more(s)
+
+
+@test
+def many_clients_unique_bytes(egds):
+    e = Egd(); egds.append(e)
+    socks = [e.connect() for _ in range(200)]
+    for s in socks:
+        s.sendall(b"\x02\x40" * 10)
+    seen = set()
+    for s in socks:
+        data = recv_exact(s, 640)
+        for i in range(0, 640, 64):
+            seen.add(data[i:i + 64])
+    assert len(seen) == 2000, "bytes served twice"
+    assert "virtseed_egd_connections 200" in e.stats_text()
+
+
+def latency(s, n=20):
+    worst = []
+    for _ in range(n):
+        t = time.monotonic()
+        s.sendall(b"\x02\x40")
+        recv_exact(s, 64)
+        worst.append(time.monotonic() - t)
+        time.sleep(0.005)
+    worst.sort()
+    return worst[-1]
+
+
+@test
+def slow_reader_and_flood_do_not_delay_others(egds):
+    e = Egd(); egds.append(e)
+    slow = e.connect()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    flood = e.connect()
+    stop = threading.Event()
+
+    def flooder():
+        try:
+            while not stop.is_set():
+                flood.send(b"\x02\xff" * 512)
+        except OSError:
+            pass
+    slow.setblocking(False)
+    try:
+        for _ in range(2000):
+            slow.send(b"\x02\xff" * 64)
+    except BlockingIOError:
+        pass   # backpressure reached the slow reader's socket
+    slow.setblocking(True)
+    t = threading.Thread(target=flooder); t.start()
+    try:
+        light = e.connect()
+        worst = latency(light)
+        assert worst < 0.05, "light client waited %.1f ms" % (worst * 1000)
+    finally:
+        stop.set()
+        flood.close()
+        t.join()
+    # The slow reader still gets a correct stream once it reads.
+    slow.settimeout(1)
+    got = 0
+    try:
+        while True:
+            d = slow.recv(65536)
+            if not d:
+                break
+            got += len(d)
+    except socket.timeout:
+        pass
+    assert got > 0 and got % 255 == 0, got
+
+
+@test
+def resets_and_garbage_drop_only_that_client(egds):
+    e = Egd(); egds.append(e)
+    good = e.connect()
+    for i in range(50):
+        s = e.connect()
+        s.sendall(b"\x02\x40" * 20)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()   # RST with replies in flight
+    bad = e.connect()
+    bad.sendall(b"\x09garbage")
+    assert closed(bad), "garbage client not dropped"
+    good.sendall(b"\x02\x40")
+    recv_exact(good, 64)
+    t = e.stats_text()
+    assert 'dropped_total{reason="protocol"} 1' in t, t
+    assert e.logtext().count("protocol violation") == 1
+
+
+@test
+def client_write_refused_by_default_discard_optional(egds):
+    e = Egd(); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x03\x00\x08\x01\xaa\x02\x01")
+    assert closed(s), "write accepted"
+    e.stop(); egds.pop()
+    e = Egd("client-write = discard\n"); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x03\x00\x08\x01\xaa\x02\x01")
+    assert len(recv_exact(s, 1)) == 1
+    e.stop(); egds.pop()
+    e = Egd("client-write = mix\n"); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x03\x00\x08\x01\xaa\x02\x02")
+    assert len(recv_exact(s, 2)) == 2
+
+
+@test
+def max_clients(egds):
+    e = Egd("max-clients = 5\n"); egds.append(e)
+    socks = [e.connect() for _ in range(5)]
+    for s in socks:
+        s.sendall(b"\x02\x01")
+        recv_exact(s, 1)
+    extra = e.connect()
+    extra.sendall(b"\x02\x01")
+    assert closed(extra)
+    assert 'reason="max-clients"} 1' in e.stats_text()
+
+
+@test
+def demand_cap_backpressure(egds):
+    e = Egd("max-demand = 1K\nbudget = 4K\nburst = 1K\n[class default]\nguest-rate = 0\n"
+            "guest-burst = 1\n"); egds.append(e)
+    s = e.connect()
+    s.setblocking(False)
+    sent = 0
+    try:
+        for _ in range(100000):
+            s.send(b"\x02\xff")
+            sent += 1
+    except BlockingIOError:
+        pass
+    assert sent < 100000, "no backpressure"
+    t = e.stats_text()
+    q = [l for l in t.splitlines() if l.startswith("virtseed_egd_guest_queue_bytes")]
+    assert q and int(q[0].split()[-1]) <= 1024, q
+
+
+@test
+def budget_rate_over_real_sockets(egds):
+    e = Egd("budget = 20K\nburst = 1K\n[class default]\nguest-rate = 20K\nguest-burst = 1K\n"
+            ); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x02\xff" * 8)
+    recv_exact(s, 2040)           # drain the burst
+    t = time.monotonic()
+    s.sendall(b"\x02\xff" * 160)
+    recv_exact(s, 40800)
+    rate = 40800 / (time.monotonic() - t)
+    assert 20480 * 0.9 < rate < 20480 * 1.1, rate
+
+
+@test
+def sighup_reload_keeps_clients(egds):
+    e = Egd("budget = 1M\n"); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x02\x40")
+    recv_exact(s, 64)
+    with open(e.conf, "w") as f:
+        f.write("budget = 2M\n[class gold]\nrate = 1M\n")
+    e.p.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    s.sendall(b"\x02\x40")
+    recv_exact(s, 64)
+    assert 'class="gold"' in e.stats_text()
+    with open(e.conf, "w") as f:
+        f.write("budget = 2M\n\n[class gold]\nrate = 3M\n")
+    e.p.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    s.sendall(b"\x02\x40")
+    recv_exact(s, 64)
+    assert e.p.poll() is None
+    log = e.logtext()
+    assert "egd.conf:3: class" in log and "Keeping the previous configuration" in log, log
+
+
+@test
+def bad_config_refuses_to_start(egds):
+    conf = os.path.join(TMP, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("budget = 1M\n[guest vm1]\nclass = missing\n")
+    r = subprocess.run([EGD, "--config", conf, "--listen", "unix:" + TMP + "/x.sock"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "bad.conf:2:" in r.stderr, r.stderr
+    r = subprocess.run([EGD, "--config", conf, "--check-config"], capture_output=True, text=True)
+    assert r.returncode != 0
+
+
+@test
+def qemu_listener_sends_prefix(egds):
+    e = Egd("qemu-prefix = 256\n", listen="unix:" + os.path.join(TMP, "egd.sock") + ",qemu")
+    egds.append(e)
+    s = e.connect()
+    assert len(recv_exact(s, 256)) == 256
+    assert nothing_more(s)
+    s.sendall(b"\x02\x40")
+    recv_exact(s, 64)
+
+
+@test
+def tcp_listener(egds):
+    e = Egd(listen="tcp:127.0.0.1:47611"); egds.append(e)
+    s = socket.create_connection(("127.0.0.1", 47611), timeout=5)
+    s.sendall(b"\x02\x40\x04")
+    recv_exact(s, 64)
+    n = recv_exact(s, 1)[0]
+    assert int(recv_exact(s, n)) == e.p.pid
+
+
+@test
+def connect_out_reconnects(egds):
+    path = os.path.join(TMP, "qemu-server.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(5)
+    e = Egd(args=("--connect", "unix:" + path)); egds.append(e)
+    for _ in range(2):
+        c, _ = srv.accept()
+        c.settimeout(5)
+        recv_exact(c, 256)          # restart prefix: QEMU's lost requests
+        c.sendall(b"\x02\x40")
+        recv_exact(c, 64)
+        t = time.monotonic()
+        c.close()
+    srv.close()
+    assert time.monotonic() - t < 3
+
+
+@test
+def sigterm_cleans_up(egds):
+    e = Egd(); egds.append(e)
+    e.stop()
+    assert e.p.returncode == 0
+    assert not os.path.exists(e.sock) and not os.path.exists(e.stats)
+
+
+for t in list(globals().values()):
+    if callable(t) and getattr(t, "__name__", "") in (
+            "pipelined_stream_in_order", "split_at_every_byte", "many_clients_unique_bytes",
+            "slow_reader_and_flood_do_not_delay_others",
+            "resets_and_garbage_drop_only_that_client",
+            "client_write_refused_by_default_discard_optional", "max_clients",
+            "demand_cap_backpressure", "budget_rate_over_real_sockets",
+            "sighup_reload_keeps_clients", "bad_config_refuses_to_start",
+            "qemu_listener_sends_prefix", "tcp_listener", "connect_out_reconnects",
+            "sigterm_cleans_up"):
+        t()
+print("FAILED: " + " ".join(FAILED) if FAILED else "all passed")
+sys.exit(1 if FAILED else 0)
