@@ -1,4 +1,4 @@
-/* SP 800-90B continuous health tests over byte samples. */
+/* SP 800-90B continuous health tests over samples of 1 or 8 bytes. */
 #pragma once
 
 #include <stdbool.h>
@@ -19,16 +19,17 @@ enum health_failure {
 };
 
 struct health {
+	unsigned sample_bytes; /* 1, or 8 for sources that output 64-bit words */
 	unsigned rct_cutoff, apt_cutoff;
-	uint8_t rct_last;
+	uint64_t rct_last;
 	unsigned rct_count;
-	uint8_t apt_first;
+	uint64_t apt_first;
 	unsigned apt_count, apt_seen;
 	unsigned startup_left;
 	enum health_failure failure;
 };
 
-int health_init(struct health *h, double min_entropy_bits);
+int health_init(struct health *h, double min_entropy_per_byte, unsigned sample_bytes);
 void health_reset(struct health *h);
 enum health_failure health_test(struct health *h, const uint8_t *buf, size_t n);
 void health_fail(struct health *h, enum health_failure why);

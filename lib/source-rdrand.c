@@ -195,6 +195,7 @@ const struct source_ops source_rdseed_ops = {
 	.open = rdseed_open,
 	.read = rdseed_read,
 	.close = cpu_close,
+	.sample_bytes = 8,
 };
 
 static int rdrand_open(struct source *s)
@@ -254,4 +255,5 @@ const struct source_ops source_rdrand_ops = {
 	.read = rdrand_read,
 	.close = cpu_close,
 	.tests_raw = true,
+	.sample_bytes = 8,
 };

@@ -31,7 +31,7 @@ int source_init(struct source *s, const struct source_ops *ops, const char *path
 		.fd = -1,
 		.timeout_msec = SOURCE_DEFAULT_TIMEOUT_MSEC,
 	};
-	return health_init(&s->health, min_entropy);
+	return health_init(&s->health, min_entropy, ops->sample_bytes ? ops->sample_bytes : 1);
 }
 
 void source_done(struct source *s)
