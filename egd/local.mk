@@ -43,3 +43,9 @@ egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) $(SEC
 TESTS += tests/integ/egd-integ.sh tests/integ/egd-qemu.sh
 EXTRA_DIST += tests/integ/egd-integ.sh tests/integ/egd-integ.py tests/integ/egd-qemu.sh \
 	tests/integ/egd-fuzz.sh
+
+# Benchmarks: bench/egd-bench.sh runs them; numbers in bench/RESULTS-egd.md.
+noinst_PROGRAMS += bench/egd-bench
+bench_egd_bench_SOURCES = bench/egd-bench.c
+bench_egd_bench_LDADD = -lm
+EXTRA_DIST += bench/egd-bench.sh bench/RESULTS-egd.md
