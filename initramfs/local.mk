@@ -1,6 +1,7 @@
 # initramfs/: the dracut module, initramfs-tools hook and init-top script, and the helper
 # both run (virtseed-initrd).  @sbindir@ and @pkglibexecdir@ are substituted at make time.
-initramfs_edit = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g'
+initramfs_edit = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' \
+	-e 's|@sysconfdir[@]|$(sysconfdir)|g'
 initramfs_gen = $(AM_V_GEN)$(MKDIR_P) $(@D) && $(initramfs_edit) $< >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
@@ -31,7 +32,8 @@ CLEANFILES += initramfs/virtseed-initrd initramfs/dracut/90virtseed/module-setup
 # End-to-end boots of Debian's 6.1 kernel under QEMU/TCG (root; skip 77 without the
 # binaries, QEMU or the kernel).  tests/integ/boot-lib.sh is shared with bench/boot.
 initramfs_boot_tests = \
-	tests/integ/boot-plumbing.sh
+	tests/integ/boot-plumbing.sh \
+	tests/integ/boot-virtio-rng.sh
 TESTS += $(initramfs_boot_tests)
 EXTRA_DIST += $(initramfs_boot_tests) tests/integ/boot-lib.sh \
 	tests/guest/entropy-boot.c tests/guest/dracut-image.sh tests/guest/initramfs-tools-image.sh

@@ -1,8 +1,8 @@
 #!/bin/sh
 # virtseed-initrd: seed the kernel RNG from the initramfs, before udev coldplug and cryptsetup.
 # Shared by the dracut module (systemd unit or pre-udev hook) and the initramfs-tools
-# init-top script.  Loads the virtio modules the agent's sources need (udev has not run
-# yet), creates the /dev/virtio-ports/NAME links udev would create, then runs
+# init-top script.  Loads the virtio drivers the agent's sources need for the devices
+# present (udev has not run yet), creates the /dev/virtio-ports/NAME links udev would create, then runs
 # `virtseedd --until-ready`, which exits as soon as the CRNG is ready or its timeout expires.
 # rd.virtseed=0 on the kernel command line skips all of it.  Extra arguments go to the agent.
 agent=${VIRTSEED_AGENT:-/usr/sbin/virtseedd}
@@ -17,12 +17,9 @@ for arg in $cmdline; do
 	esac
 done
 
-modprobe -qab virtio_pci virtio_rng virtio_console
-
-# virtio-serial ports are announced by the host after the driver binds: give a port
-# device up to 1 s to show its named ports, then link them as udev's rules would.
-has_vport_device() {
-	grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null
+# Load only the drivers of devices present: each (signed) module costs time.
+virtio_has() {
+	grep -qx "$1" /sys/bus/virtio/devices/*/device 2>/dev/null
 }
 has_named_port() {
 	for f in /sys/class/virtio-ports/*/name; do
@@ -30,7 +27,16 @@ has_named_port() {
 	done
 	return 1
 }
-if has_vport_device; then
+if grep -qx 0x1af4 /sys/bus/pci/devices/*/vendor 2>/dev/null; then
+	modprobe -qb virtio_pci
+fi
+if virtio_has 0x0004; then
+	modprobe -qb virtio_rng
+fi
+# virtio-serial ports are announced by the host after the driver binds: give them up to
+# 1 s to show their names, then link them as udev's rules would.
+if virtio_has 0x0003; then
+	modprobe -qb virtio_console
 	i=0
 	while ! has_named_port && [ $i -lt 20 ]; do
 		sleep 0.05

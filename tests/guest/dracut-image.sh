@@ -42,6 +42,7 @@ dst=$work/dracut/modules.d/90virtseed
 mkdir -p "$dst"
 cp "$mod/virtseed-pre-udev.sh" "$mod/virtseed-initrd.service" "$dst/"
 sed -e 's|@sbindir@|/usr/sbin|g' -e 's|@pkglibexecdir@|/usr/libexec/virtseed|g' \
+	-e 's|@sysconfdir@|/nonexistent|g' \
 	"$mod/module-setup.sh.in" >"$dst/module-setup.sh"
 chmod +x "$dst"/*.sh
 

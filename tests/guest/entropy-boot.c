@@ -1,14 +1,14 @@
 /* entropy-boot: boot-time tracer of the kernel RNG for test guests ("entropy_boot").
  *
  * Booted as rdinit=/entropy-boot: mounts its own proc and devtmpfs under /.entropy-boot (so
- * /init finds /proc and /dev as it expects them), logs
- * "entropy-boot: init" to /dev/kmsg (a printk timestamp for "/init started"), forks the
- * sampler and execs /init, which stays PID 1.  The sampler reads entropy_avail and CRNG
- * readiness (getrandom(GRND_NONBLOCK): never blocks, so it never runs the jitter dance that
- * would seed the kernel itself) every entropy_boot.ms milliseconds into memory.  It stops
- * entropy_boot.hold s after the CRNG became ready or at entropy_boot.max s, prints the change
- * points as CSV lines "entropy-boot: csv,T_MS,ENTROPY_AVAIL,READY" on the console, then
- * "entropy-boot: end", and powers the guest off if entropy_boot.poweroff=1.
+ * /init finds /proc and /dev as it expects them), logs "entropy-boot: init" to /dev/kmsg (a
+ * printk timestamp for "/init started"), forks the sampler and execs /init, which stays PID 1.
+ * The sampler reads entropy_avail and CRNG readiness (getrandom(GRND_NONBLOCK) never blocks,
+ * so it never runs the jitter dance that would seed the kernel itself) every entropy_boot.ms
+ * milliseconds into memory.  It stops entropy_boot.hold s after the CRNG became ready (but not
+ * before entropy_boot.min s) or at entropy_boot.max s, prints the change points as CSV lines
+ * "entropy-boot: csv,T_MS,ENTROPY_AVAIL,READY" on the console, then "entropy-boot: end", and
+ * powers the guest off if entropy_boot.poweroff=1.
  * entropy_boot.hwrng=1 also reads /dev/hwrng 64 bytes at a time every 0.5 s, printing
  * "entropy-boot: hwrng,T_MS,BYTES" per read (tests of a host restart under a running guest).
  * Static, no allocation after start: it must not disturb what it measures.
@@ -35,7 +35,7 @@ struct sample {
 };
 
 static struct sample samples[MAX_SAMPLES];
-static unsigned opt_ms = 10, opt_hold = 3, opt_max = 60, opt_poweroff, opt_hwrng;
+static unsigned opt_ms = 10, opt_hold = 3, opt_min, opt_max = 60, opt_poweroff, opt_hwrng;
 
 static unsigned now_ms(void)
 {
@@ -75,6 +75,8 @@ static void parse_cmdline(void)
 			opt_ms = v;
 		else if (sscanf(tok, "entropy_boot.hold=%u", &v) == 1)
 			opt_hold = v;
+		else if (sscanf(tok, "entropy_boot.min=%u", &v) == 1)
+			opt_min = v;
 		else if (sscanf(tok, "entropy_boot.max=%u", &v) == 1)
 			opt_max = v;
 		else if (sscanf(tok, "entropy_boot.poweroff=%u", &v) == 1)
@@ -173,7 +175,8 @@ static void sampler(unsigned t0)
 			kmsg(line);
 		}
 		n++;
-		if (t >= opt_max * 1000 || (ready_at && t - ready_at >= opt_hold * 1000))
+		if (t >= opt_max * 1000 ||
+		    (ready_at && t - ready_at >= opt_hold * 1000 && t >= opt_min * 1000))
 			break;
 		sleep_ms(opt_ms);
 	}

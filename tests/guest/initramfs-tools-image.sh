@@ -40,6 +40,7 @@ EOT
 printf '%s\n' virtio_pci virtio_rng virtio_console >"$conf/modules"
 if [ "$flavor" = virtseed ]; then
 	sed -e 's|@sbindir@|/usr/sbin|g' -e 's|@pkglibexecdir@|/usr/libexec/virtseed|g' \
+	-e 's|@sysconfdir@|/nonexistent|g' \
 		"$it/hooks/virtseed.in" >"$conf/hooks/virtseed"
 	cp "$it/scripts/init-top/00virtseed" "$conf/scripts/init-top/"
 	chmod +x "$conf/hooks/virtseed" "$conf/scripts/init-top/00virtseed"

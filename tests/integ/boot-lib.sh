@@ -80,9 +80,11 @@ boot_image() {
 }
 
 # boot_run IMAGE LOG APPEND [QEMU_ARGS...]: boot once; the tracer powers the guest off
-# (entropy_boot.max, entropy_boot.hold in APPEND); a hard timeout backs it up.
+# (entropy_boot.max, .min, .hold in APPEND), a hard timeout backs it up.  If the array
+# BOOT_UNTIL holds regexes, the boot is cut short once the console has matched all of them,
+# after running the command BOOT_ON_STOP (if set) while the guest still runs.
 boot_run() {
-	local img=$1 log=$2 append=$3 max
+	local img=$1 log=$2 append=$3 max pid re all
 	shift 3
 	max=$(sed -n 's/.*entropy_boot\.max=\([0-9]*\).*/\1/p' <<<"$append")
 	# Zero padding between archives: the kernel skips it and needs the next one aligned.
@@ -91,15 +93,32 @@ boot_run() {
 	exec 9>"$BOOT_CACHE/qemu.lock"
 	flock 9
 	timeout $((${max:-60} + 90)) qemu-system-x86_64 -machine q35 -accel tcg -m 768 -smp 1 \
-		-nographic -no-reboot -uuid 8b2ae5c6-2d5a-4a55-9e34-7d5bbfa1c0de -kernel "$BOOT_KDIR/vmlinuz" -initrd "$BOOT_WORK/initrd.img" \
-		-append "$BOOT_APPEND_BASE $append" "$@" </dev/null 2>&1 |
-		tr -d '\r' >"$log"
+		-nographic -no-reboot -uuid 8b2ae5c6-2d5a-4a55-9e34-7d5bbfa1c0de \
+		-kernel "$BOOT_KDIR/vmlinuz" -initrd "$BOOT_WORK/initrd.img" \
+		-append "$BOOT_APPEND_BASE $append" "$@" </dev/null >"$log.raw" 2>&1 &
+	pid=$!
+	while [ "${#BOOT_UNTIL[@]}" -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.3
+		all=1
+		for re in "${BOOT_UNTIL[@]}"; do
+			grep -qE "$re" "$log.raw" || { all=; break; }
+		done
+		[ -n "$all" ] || continue
+		sleep 0.5
+		[ -z "${BOOT_ON_STOP:-}" ] || "$BOOT_ON_STOP"
+		kill "$pid"
+		break
+	done
+	wait "$pid"
 	exec 9>&-
+	tr -d '\r' <"$log.raw" >"$log"
+	rm -f "$log.raw"
 	if [ -n "${BOOT_LOGS:-}" ]; then
 		mkdir -p "$BOOT_LOGS"
 		cp "$log" "$BOOT_LOGS/"
 	fi
 }
+BOOT_UNTIL=()
 
 # Kernel timestamp (s) of the first console line matching a regex, or nothing.
 log_ts() {
@@ -116,3 +135,59 @@ crng_after_init() {
 	t1=$(log_ts 'random: crng init done' "$1")
 	[ -n "$t0" ] && [ -n "$t1" ] && awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
+
+# need_bins: skip until the agent and the distributor are built.
+need_bins() {
+	[ -n "$VIRTSEEDD" ] || skip "virtseedd not built"
+	[ -n "$VIRTSEED_EGD" ] || skip "virtseed-egd not built"
+}
+
+# egd_start NAME [ARGS...]: a real virtseed-egd on $BOOT_WORK/NAME.sock (stats on
+# NAME.stats), EGD_PID set; egd_stats NAME prints its statistics.
+egd_start() {
+	local name=$1
+	shift
+	rm -f "$BOOT_WORK/$name.sock"
+	"$VIRTSEED_EGD" --listen "unix:$BOOT_WORK/$name.sock" \
+		--stats-socket "$BOOT_WORK/$name.stats" "$@" 2>>"$BOOT_WORK/$name.egd.log" &
+	EGD_PID=$!
+	BOOT_PIDS="${BOOT_PIDS:-} $EGD_PID"
+	for _ in $(seq 50); do
+		[ -S "$BOOT_WORK/$name.sock" ] && return 0
+		sleep 0.1
+	done
+	cat "$BOOT_WORK/$name.egd.log"
+	fail "virtseed-egd did not start"
+}
+egd_stop() {
+	kill "$EGD_PID" 2>/dev/null
+	wait "$EGD_PID" 2>/dev/null
+	BOOT_PIDS=${BOOT_PIDS// $EGD_PID/}
+}
+egd_stats() {
+	"$VIRTSEED_EGD" --stats "$BOOT_WORK/$1.stats"
+}
+# QEMU arguments: virtio-rng fed by rng-egd from the distributor NAME.
+qemu_rng_egd() {
+	echo "-chardev socket,id=egd0,path=$BOOT_WORK/$1.sock,reconnect=1" \
+		"-object rng-egd,id=rng0,chardev=egd0 -device virtio-rng-pci,rng=rng0"
+}
+
+# Assertions on a console log.
+assert_tracer() {
+	grep -q 'entropy-boot: init' "$1" || fail "the guest did not reach /init: $1"
+}
+assert_seeded_by_agent() {
+	grep -q 'virtseed: seeded:' "$1" || fail "the agent did not report seeding: $1"
+	grep -q 'random: crng init done' "$1" || fail "the kernel never reported crng init done: $1"
+}
+# assert_before LOG REGEX1 REGEX2: the first REGEX1 line comes before the first REGEX2 line.
+assert_before() {
+	local a b
+	a=$(log_line "$2" "$1")
+	b=$(log_line "$3" "$1")
+	[ -n "$a" ] || fail "no '$2' in $1"
+	[ -n "$b" ] || fail "no '$3' in $1"
+	[ "$a" -lt "$b" ] || fail "'$2' (line $a) is not before '$3' (line $b) in $1"
+}
+export UDEV_TRIGGER='Starting .*systemd-udev-trigger|Coldplug All udev|Starting systemd-udevd version'
