@@ -11,15 +11,13 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "client.h"
 #include "egd.h"
@@ -27,6 +25,7 @@
 #include "macro.h"
 
 #define LISTEN_BACKLOG 128
+#define LISTEN_FDS_START 3
 #define CMDLINE_MAX 4096        /* bytes of /proc/PID/cmdline looked at */
 
 struct client_id {
@@ -110,29 +109,40 @@ static int listener_open(struct server *s, struct listener *l)
 	return watch(s, l->fd, l);
 }
 
+/* sd_listen_fds(3) without libsystemd: LISTEN_PID, LISTEN_FDS from fd 3 on. */
+static int listen_fds(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int n;
+
+	if (!pid || !fds || strtoul(pid, NULL, 10) != (unsigned long)getpid())
+		return 0;
+	n = atoi(fds);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return n < 0 || n > MAX_LISTENERS ? -E2BIG : n;
+}
+
 static int open_activated(struct server *s, bool *ret_activated)
 {
-	int n = 0;
+	int n = listen_fds();
 
-#ifdef HAVE_SYSTEMD
-	n = sd_listen_fds(1);
 	if (n < 0)
-		return log_errno(n, "Failed to get sockets from systemd: %m");
+		return log_errno(n, "Invalid LISTEN_FDS from systemd: %m");
 	for (int i = 0; i < n; i++) {
 		struct listener *l = &s->listeners[s->n_listeners];
-		int fd = SD_LISTEN_FDS_START + i, r;
+		int fd = LISTEN_FDS_START + i, r;
 
-		if (s->n_listeners >= MAX_LISTENERS)
-			return log_errno(-E2BIG, "Too many sockets (max %d).", MAX_LISTENERS);
 		*l = (struct listener){ .fd = fd, .activated = true };
 		snprintf(l->conf.address, sizeof(l->conf.address), "fd:%d", fd);
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		r = watch(s, fd, l);
 		if (r < 0)
 			return log_errno(r, "Failed to watch socket %d: %m", fd);
 		s->n_listeners++;
 	}
-#endif
 	*ret_activated = n > 0;
 	return 0;
 }

@@ -34,8 +34,7 @@ egd_virtseed_egd_SOURCES = \
 	egd/main.c egd/egd.h \
 	egd/client.c egd/client.h \
 	egd/listen.c egd/sched.c egd/stats.c
-egd_virtseed_egd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
-egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) $(SECCOMP_LIBS)
+egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS)
 
 # Integration: real sockets (root not needed), and a real QEMU guest (skips without
 # qemu-system-x86_64, busybox-static or the guest kernel).  egd-fuzz.sh is for CI:

@@ -16,16 +16,14 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "client.h"
 #include "egd.h"
 #include "log.h"
 #include "macro.h"
+#include "notify.h"
 #include "privs.h"
-#include "seccomp.h"
+#include "sandbox.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/virtseed/virtseed-egd.conf"
 #define DEFAULT_STATS RUNSTATEDIR "/virtseed-egd/stats.sock"
@@ -273,13 +271,9 @@ static int on_signal(struct server *s)
 	while (read(s->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo != SIGHUP)
 			return 1;
-#ifdef HAVE_SYSTEMD
-		(void)sd_notify(0, "RELOADING=1");
-#endif
+		(void)notify_send("RELOADING=1");
 		(void)reload(s);
-#ifdef HAVE_SYSTEMD
-		(void)sd_notify(0, "READY=1");
-#endif
+		(void)notify_send("READY=1");
 	}
 	return 0;
 }
@@ -376,7 +370,7 @@ static int drop_privileges(struct server *s)
 		if (r < 0)
 			return log_errno(r, "Failed to drop privileges: %m");
 	}
-	r = seccomp_allow_list(syscalls, ELEMENTSOF(syscalls));
+	r = sandbox_allow_syscalls(syscalls, ELEMENTSOF(syscalls));
 	if (r < 0)
 		return log_errno(r, "Failed to install the seccomp filter: %m");
 	return 0;
@@ -445,14 +439,10 @@ int main(int argc, char **argv)
 	if (r >= 0) {
 		log_info("Serving %zu listener(s), budget %llu bytes/s, source %s.", s->n_listeners,
 			 (unsigned long long)s->conf.root.rate, s->conf.sources[0]);
-#ifdef HAVE_SYSTEMD
-		(void)sd_notify(0, "READY=1\nSTATUS=Serving entropy");
-#endif
+		(void)notify_send("READY=1\nSTATUS=Serving entropy");
 		r = loop(s);
 	}
-#ifdef HAVE_SYSTEMD
-	(void)sd_notify(0, "STOPPING=1");
-#endif
+	(void)notify_send("STOPPING=1");
 	server_done(s);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -372,6 +372,31 @@ def connect_out_reconnects(egds):
 
 
 @test
+def socket_activation(egds):
+    act = "/usr/bin/systemd-socket-activate"
+    if not os.path.exists(act):
+        print("skip socket_activation: no " + act)
+        return
+    path = os.path.join(TMP, "act.sock")
+    stats = os.path.join(TMP, "act-stats.sock")
+    p = subprocess.Popen([act, "-l", path, EGD, "--config", "/dev/null",
+                          "--stats-socket", stats], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(path):
+                break
+            time.sleep(0.02)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        s.settimeout(5)
+        s.sendall(b"\x02\x40")
+        recv_exact(s, 64)
+    finally:
+        p.terminate()
+        p.wait(5)
+
+
+@test
 def sigterm_cleans_up(egds):
     e = Egd(); egds.append(e)
     e.stop()
@@ -388,6 +413,7 @@ for t in list(globals().values()):
             "demand_cap_backpressure", "budget_rate_over_real_sockets",
             "sighup_reload_keeps_clients", "bad_config_refuses_to_start",
             "qemu_listener_sends_prefix", "tcp_listener", "connect_out_reconnects",
+            "socket_activation",
             "sigterm_cleans_up"):
         t()
 print("FAILED: " + " ".join(FAILED) if FAILED else "all passed")
