@@ -33,7 +33,14 @@ CLEANFILES += initramfs/virtseed-initrd initramfs/dracut/90virtseed/module-setup
 # binaries, QEMU or the kernel).  tests/integ/boot-lib.sh is shared with bench/boot.
 initramfs_boot_tests = \
 	tests/integ/boot-plumbing.sh \
-	tests/integ/boot-virtio-rng.sh
+	tests/integ/boot-virtio-rng.sh \
+	tests/integ/boot-rdrand.sh \
+	tests/integ/boot-egd-serial.sh \
+	tests/integ/boot-faults.sh
 TESTS += $(initramfs_boot_tests)
 EXTRA_DIST += $(initramfs_boot_tests) tests/integ/boot-lib.sh \
 	tests/guest/entropy-boot.c tests/guest/dracut-image.sh tests/guest/initramfs-tools-image.sh
+
+dist_man_MANS += docs/virtseed.cmdline.7
+# bench/boot.sh: crng-ready times per scenario (no agent / rngd / virtseed), gnuplot PNG.
+EXTRA_DIST += bench/boot.sh

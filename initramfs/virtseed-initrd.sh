@@ -10,7 +10,7 @@ agent=${VIRTSEED_AGENT:-/usr/sbin/virtseedd}
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
-	rd.virtseed=0 | rd.virtseed=no | rd.virtseed=off)
+	rd.virtseed=0 | rd.virtseed=no | rd.virtseed=off | rd.virtseed=false)
 		echo "virtseed-initrd: disabled by rd.virtseed=0" >&2
 		exit 0
 		;;

@@ -82,7 +82,8 @@ boot_image() {
 # boot_run IMAGE LOG APPEND [QEMU_ARGS...]: boot once; the tracer powers the guest off
 # (entropy_boot.max, .min, .hold in APPEND), a hard timeout backs it up.  If the array
 # BOOT_UNTIL holds regexes, the boot is cut short once the console has matched all of them,
-# after running the command BOOT_ON_STOP (if set) while the guest still runs.
+# after running the command BOOT_ON_STOP (if set) while the guest still runs; the console
+# so far is in $BOOT_RAW.
 boot_run() {
 	local img=$1 log=$2 append=$3 max pid re all
 	shift 3
@@ -97,6 +98,7 @@ boot_run() {
 		-kernel "$BOOT_KDIR/vmlinuz" -initrd "$BOOT_WORK/initrd.img" \
 		-append "$BOOT_APPEND_BASE $append" "$@" </dev/null >"$log.raw" 2>&1 &
 	pid=$!
+	BOOT_RAW=$log.raw
 	while [ "${#BOOT_UNTIL[@]}" -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
 		sleep 0.3
 		all=1
@@ -119,6 +121,12 @@ boot_run() {
 	fi
 }
 BOOT_UNTIL=()
+export BOOT_RAW=
+
+# seeded_ms LOG: the agent's own "seeded ... after N ms".
+seeded_ms() {
+	sed -n 's/.*virtseed: seeded: .* after \([0-9]*\) ms.*/\1/p' "$1" | head -n1
+}
 
 # Kernel timestamp (s) of the first console line matching a regex, or nothing.
 log_ts() {

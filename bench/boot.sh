@@ -1,0 +1,121 @@
+#!/bin/bash
+# bench/boot.sh: when does a guest's CRNG become ready?  Boots Debian's 6.1 kernel under QEMU
+# (TCG, q35, random.trust_cpu=off random.trust_bootloader=off) N times per scenario for each
+# variant: no agent (stock image), rngd (Debian's rng-tools5 through dracut's own 06rngd
+# module, same image otherwise) and virtseed (our dracut module / initramfs-tools hook), and
+# prints the "crng init done" time after /init started (median, min, max) with ratios, plus a
+# gnuplot PNG of entropy_avail over time (one boot per variant) from the entropy-boot tracer.
+#   bench/boot.sh [-n N] [-o OUTDIR]        (root; top_builddir= to find the binaries)
+# Scenarios:
+#   s1       virtio-rng fed by rng-egd from virtseed-egd; dracut with systemd
+#   s1-shell the same with dracut's shell /init (no rngd: its dracut module needs systemd)
+#   s2       no virtio-rng, -cpu max (RDRAND, not trusted by the kernel); dracut with systemd
+#   s2-itools the same with initramfs-tools (no rngd module there)
+#   s3       no virtio-rng, -cpu qemu64, EGD over virtio-serial (rngd has no EGD client)
+# A boot not seeded by entropy_boot.max (60 s) counts as unseeded; such variants are
+# booted once, as every boot costs the full 60 s.
+set -u
+n=3 out=${BOOT_BENCH_OUT:-bench-boot.out}
+while getopts n:o: opt; do
+	case $opt in
+	n) n=$OPTARG ;;
+	o) out=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
+# shellcheck source=tests/integ/boot-lib.sh
+. "$top_srcdir/tests/integ/boot-lib.sh"
+boot_init
+need_bins
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+: >"$out/results.tsv"
+egd_start bench
+
+# run SCENARIO VARIANT KIND FLAVOR RUNS [QEMU_ARGS...]
+run() {
+	local sc=$1 var=$2 kind=$3 flavor=$4 runs=$5 img i log t
+	shift 5
+	img=$(boot_image "$kind" "$flavor") || fail "$kind $flavor: image build failed"
+	for i in $(seq "$runs"); do
+		log=$out/$sc-$var-$i.log
+		boot_run "$img" "$log" "entropy_boot.max=60 entropy_boot.hold=1 ${APPEND:-}" "$@"
+		grep -q 'entropy-boot: end' "$log" || fail "$sc $var: the tracer did not finish: $log"
+		t=$(crng_after_init "$log")
+		printf '%s\t%s\t%s\t%s\n' "$sc" "$var" "$i" "${t:-unseeded}" >>"$out/results.tsv"
+		grep 'entropy-boot: csv' "$log" | cut -d, -f2- | tr , ' ' >"$out/$sc-$var-$i.dat"
+		echo "# $sc $var #$i: ${t:-unseeded}"
+	done
+}
+rng() { qemu_rng_egd bench; }
+serial="-device virtio-serial-pci
+ -chardev socket,id=egdser,path=$BOOT_WORK/bench.sock,reconnect=1
+ -device virtserialport,chardev=egdser,name=org.virtseed.egd"
+
+# shellcheck disable=SC2046 # word splitting of the QEMU arguments is wanted
+{
+run s1 none dracut systemd-none "$n" $(rng)
+run s1 rngd dracut systemd-rngd "$n" $(rng)
+run s1 virtseed dracut systemd "$n" $(rng)
+run s1-shell none dracut shell-none "$n" $(rng)
+run s1-shell virtseed dracut shell "$n" $(rng)
+run s2 none dracut systemd-none 1 -cpu max
+run s2 rngd dracut systemd-rngd "$n" -cpu max
+run s2 virtseed dracut systemd "$n" -cpu max
+run s2-itools none itools none 1 -cpu max
+run s2-itools virtseed itools virtseed "$n" -cpu max
+APPEND="rd.virtseed.egd=/dev/virtio-ports/org.virtseed.egd" \
+	run s3 virtseed dracut systemd "$n" -cpu qemu64 $serial
+}
+
+# Table: median, min, max per scenario and variant; ratios of medians against none and rngd.
+awk -F'\t' '
+function median(a, k,   i, j, t) {
+	for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+	return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
+}
+{ key = $1 SUBSEP $2; if (!(key in seen)) { seen[key] = 1; order[++m] = key }
+  if ($4 == "unseeded") uns[key]++; else { cnt[key]++; v[key, cnt[key]] = $4 } }
+END {
+	printf "%-10s %-9s %5s %9s %9s %9s %9s %9s\n", "scenario", "variant", "boots",
+		"median s", "min s", "max s", "/none", "/rngd"
+	for (i = 1; i <= m; i++) {
+		key = order[i]; split(key, p, SUBSEP); k = cnt[key]
+		if (k) {
+			delete a; mn = 1e9; mx = 0
+			for (j = 1; j <= k; j++) { a[j] = v[key, j] + 0; if (a[j] < mn) mn = a[j]; if (a[j] > mx) mx = a[j] }
+			med[key] = median(a, k)
+		}
+		r1 = r2 = "-"
+		if (k && (p[1] SUBSEP "none") in med) r1 = sprintf("%.2f", med[key] / med[p[1] SUBSEP "none"])
+		else if (k && (p[1] SUBSEP "none") in uns) r1 = sprintf("<%.3f", med[key] / 60)
+		if (k && (p[1] SUBSEP "rngd") in med) r2 = sprintf("%.2f", med[key] / med[p[1] SUBSEP "rngd"])
+		if (k) printf "%-10s %-9s %5d %9.3f %9.3f %9.3f %9s %9s\n", p[1], p[2], k + uns[key], med[key], mn, mx, r1, r2
+		else printf "%-10s %-9s %5d %9s %9s %9s %9s %9s\n", p[1], p[2], uns[key], ">60", ">60", ">60", "-", "-"
+	}
+}' "$out/results.tsv" | tee "$out/table.txt"
+
+# Timeline: entropy_avail after /init, first boot of each variant, s1 and s2.
+plot() {
+	local sc=$1 var f s=""
+	for var in none rngd virtseed; do
+		f=$out/$sc-$var-1.dat
+		[ -s "$f" ] || continue
+		s="$s${s:+, }'$f' using (\$1/1000):2 with steps lw 2 title '$var'"
+	done
+	echo "set title '$2'; plot [0:${3}] [0:270] $s"
+}
+gnuplot <<EOF
+set terminal pngcairo size 1100,800 font ',10'
+set output '$out/boot-timeline.png'
+set multiplot layout 2,1
+set xlabel 's after /init started'
+set ylabel 'entropy_avail (256 = CRNG ready)'
+set key right center
+$(plot s1 "s1: virtio-rng via virtseed-egd, dracut + systemd" 12)
+$(plot s2 "s2: no virtio-rng, -cpu max (RDRAND untrusted), dracut + systemd" 60)
+unset multiplot
+EOF
+echo "# results: $out/table.txt, $out/boot-timeline.png"

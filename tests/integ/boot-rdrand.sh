@@ -1,0 +1,35 @@
+#!/bin/bash
+# Scenario 2: no virtio-rng, -cpu max (RDRAND, untrusted by the kernel: trust_cpu=off).  The
+# agent's conditioned RDRAND seeds the kernel from the initramfs, before udev's coldplug, in
+# the dracut+systemd image and in the initramfs-tools image.  Baseline, and scenario 5: the
+# same dracut boot with rd.virtseed=0 runs no agent and is not seeded within 60 s.
+# shellcheck source=tests/integ/boot-lib.sh
+. "$(dirname "$0")/boot-lib.sh"
+boot_init
+need_bins
+
+BOOT_UNTIL=('virtseed: seeded:' "$UDEV_TRIGGER")
+for kind in dracut:systemd itools:virtseed; do
+	log=$BOOT_WORK/rdrand-${kind%%:*}.log
+	img=$(boot_image "${kind%%:*}" "${kind#*:}") || fail "image build failed"
+	boot_run "$img" "$log" "entropy_boot.max=40 entropy_boot.hold=40" -cpu max
+	assert_tracer "$log"
+	assert_seeded_by_agent "$log"
+	grep -q 'virtseed: seeded:.*rdrand=[1-9][0-9]* bits' "$log" ||
+		fail "${kind%%:*}: RDRAND credited nothing"
+	assert_before "$log" 'random: crng init done' "$UDEV_TRIGGER"
+	note "${kind%%:*}: crng init done $(crng_after_init "$log") s after /init," \
+		"agent seeded in $(seeded_ms "$log") ms"
+done
+
+BOOT_UNTIL=()
+log=$BOOT_WORK/rdrand-off.log
+img=$(boot_image dracut systemd)
+boot_run "$img" "$log" "entropy_boot.max=60 rd.virtseed=0" -cpu max
+grep -q 'entropy-boot: end' "$log" || fail "baseline: the tracer did not finish: $log"
+grep -q 'virtseed-initrd.service.*skipped' "$log" || fail "rd.virtseed=0: unit not skipped"
+! grep -q 'virtseed: seeded:' "$log" || fail "rd.virtseed=0: the agent ran"
+! grep -q 'random: crng init done' "$log" || fail "baseline: seeded without the agent"
+note "baseline: not seeded after 60 s; entropy_avail at the end:" \
+	"$(grep 'entropy-boot: csv' "$log" | tail -n1 | cut -d, -f3)"
+echo "ok: RDRAND via the agent; baseline unseeded"
