@@ -283,7 +283,8 @@ static int bench_fairness(const char *egd)
 	free(conf);
 	for (size_t i = 0; i < N_FAIR; i++) {
 		snprintf(sock, sizeof(sock), "%s/g%zu.sock", dir, i);
-		conns[i] = (struct conn){ .fd = connect_unix(sock), .req_len = kind[i] == 'L' ? 64 : 255,
+		conns[i] = (struct conn){ .fd = connect_unix(sock),
+					  .req_len = kind[i] == 'L' ? 64 : 255,
 					  .pipeline = kind[i] == 'L' ? 0 : 16,
 					  .lat = lat[i], .max_lat = 4096 };
 	}

@@ -5,7 +5,10 @@
 set -eu
 bench=${EGD_BENCH:-./bench/egd-bench}
 egd=${EGD:-./egd/virtseed-egd}
-[ -x "$bench" ] && [ -x "$egd" ] || { echo "build first: make bench/egd-bench egd/virtseed-egd"; exit 1; }
+if [ ! -x "$bench" ] || [ ! -x "$egd" ]; then
+	echo "build first: make bench/egd-bench egd/virtseed-egd"
+	exit 1
+fi
 echo "== $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in throughput fairness memory; do
 	echo "== $mode"

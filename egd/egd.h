@@ -55,6 +55,7 @@ struct pool {
 struct server {
 	struct egd_conf conf;
 	const char *conf_path;
+	bool conf_given;                /* --config: the file must exist */
 	int epoll_fd, timer_fd, signal_fd, stats_fd;
 	uint64_t timer_usec;            /* armed deadline, 0 = disarmed */
 	uint64_t run_usec, next_run_usec;

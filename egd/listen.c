@@ -88,7 +88,8 @@ static int bind_tcp(const struct address *a)
 
 static int watch(struct server *s, int fd, struct listener *l)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)l | TAG_LISTENER };
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.u64 = (uint64_t)(uintptr_t)l | TAG_LISTENER };
 
 	return epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
@@ -166,7 +167,8 @@ int listeners_open(struct server *s, bool *ret_activated)
 	}
 	if (s->n_listeners == 0)
 		return log_errno(-EDESTADDRREQ,
-				 "Nothing to listen on: use --listen, listen = or socket activation.");
+				 "Nothing to listen on: use --listen, listen = or socket "
+				 "activation.");
 	return 0;
 }
 
@@ -260,7 +262,8 @@ void listener_event(struct server *s, struct listener *l, uint64_t now)
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && log_ratelimit(s))
-				log_warning_errno(-errno, "accept() on %s failed: %m", l->conf.address);
+				log_warning_errno(-errno, "accept() on %s failed: %m",
+						  l->conf.address);
 			return;
 		}
 		if (s->n_clients >= s->conf.max_clients) {
@@ -291,7 +294,8 @@ void listeners_reconnect(struct server *s, uint64_t now)
 		l->retry_usec = now + RECONNECT_USEC;
 		fd = address_connect(&l->addr);
 		if (fd < 0) {
-			log_debug_errno(fd, "Connecting to %s failed, retrying: %m", l->conf.address);
+			log_debug_errno(fd, "Connecting to %s failed, retrying: %m",
+					l->conf.address);
 			continue;
 		}
 		r = adopt(s, l, fd, now, &c);

@@ -48,3 +48,5 @@ noinst_PROGRAMS += bench/egd-bench
 bench_egd_bench_SOURCES = bench/egd-bench.c
 bench_egd_bench_LDADD = -lm
 EXTRA_DIST += bench/egd-bench.sh bench/RESULTS-egd.md
+
+dist_man_MANS += docs/virtseed-egd.8 docs/virtseed-egd.conf.5

@@ -111,7 +111,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'c': a->config = optarg; a->config_given = true; break;
 		case 'l': r = add_arg(a->listen, &a->n_listen, MAX_LISTENERS, optarg); break;
 		case 'C': r = add_arg(a->connect, &a->n_connect, MAX_LISTENERS, optarg); break;
-		case 's': r = add_arg(a->sources, &a->n_sources, EGD_CONF_MAX_SOURCES, optarg); break;
+		case 's':
+			r = add_arg(a->sources, &a->n_sources, EGD_CONF_MAX_SOURCES, optarg);
+			break;
 		case 'S': a->stats_path = optarg; break;
 		case 'u': a->user = optarg; break;
 		case 't': a->check = true; break;
@@ -226,7 +228,7 @@ static int reload(struct server *s)
 	int r;
 
 	log_info("Reloading '%s'.", s->conf_path);
-	r = load_config(s->conf_path, true, &c);
+	r = load_config(s->conf_path, s->conf_given, &c);
 	if (r >= 0)
 		r = finish_config(s->conf_path, &c);
 	if (r >= 0)
@@ -428,6 +430,7 @@ int main(int argc, char **argv)
 	if (a.stats_client)
 		return stats_print(a.stats_path ? a.stats_path : DEFAULT_STATS) < 0;
 	s->conf_path = a.config;
+	s->conf_given = a.config_given;
 	r = load_config(a.config, a.config_given, &s->conf);
 	if (r >= 0)
 		r = apply_args(&a, &s->conf);

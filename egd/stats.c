@@ -54,7 +54,8 @@ int stats_open(struct server *s)
 
 static void metric(FILE *f, const char *name, const char *type, const char *help)
 {
-	fprintf(f, "# HELP virtseed_egd_%s %s\n# TYPE virtseed_egd_%s %s\n", name, help, name, type);
+	fprintf(f, "# HELP virtseed_egd_%s %s\n# TYPE virtseed_egd_%s %s\n",
+		name, help, name, type);
 }
 
 static void guest_live(struct server *s, const struct egd_guest *g, uint64_t now,

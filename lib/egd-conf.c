@@ -32,7 +32,8 @@ static const struct htb_params unset_params = { UNSET, UNSET, UNSET };
 int egd_conf_init(struct egd_conf *c)
 {
 	*c = (struct egd_conf){
-		.root = { EGD_CONF_DEFAULT_BUDGET, EGD_CONF_DEFAULT_BUDGET, EGD_CONF_DEFAULT_BURST },
+		.root = { EGD_CONF_DEFAULT_BUDGET, EGD_CONF_DEFAULT_BUDGET,
+			  EGD_CONF_DEFAULT_BURST },
 		.max_clients = EGD_CONF_DEFAULT_MAX_CLIENTS,
 		.qemu_prefix = EGD_CONF_DEFAULT_PREFIX,
 		.max_demand = EGD_CONF_DEFAULT_DEMAND,
@@ -434,7 +435,8 @@ static int finish_classes(struct egd_conf *c, struct egd_conf_error *err)
 		resolve(&cl->params, &def);
 		gdef.ceil = cl->params.ceil;
 		resolve(&cl->guest, &gdef);
-		if (check_child(&cl->params, &c->root) < 0 || check_child(&cl->guest, &cl->params) < 0)
+		if (check_child(&cl->params, &c->root) < 0 ||
+		    check_child(&cl->guest, &cl->params) < 0)
 			return set_error(err, cl->line,
 					 "class: need ceil >= rate, ceil <= budget, burst > 0, "
 					 "guest-ceil <= ceil"), -EINVAL;

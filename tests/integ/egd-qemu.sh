@@ -18,7 +18,7 @@ mkdir -p "$cache" 2>/dev/null || skip "cannot create $cache"
 kdir=$(sh "$top_srcdir/tests/guest/fetch-kernel.sh" "$cache") || skip "cannot fetch the guest kernel"
 
 tmp=$(mktemp -d)
-egd_pid= qemu_pid=
+egd_pid="" qemu_pid=""
 cleanup() {
 	[ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null || true
 	[ -z "$egd_pid" ] || kill "$egd_pid" 2>/dev/null || true
