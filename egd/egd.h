@@ -11,8 +11,8 @@
 #include "source.h"
 
 #define MAX_LISTENERS EGD_CONF_MAX_LISTENERS
-#define POOL_SIZE (64 * 1024)           /* bytes read ahead from the source */
 #define POOL_CHUNK 4096                 /* bytes per source read */
+#define POOL_SIZE POOL_CHUNK            /* bytes read ahead from the source */
 #define RECONNECT_USEC (1 * USEC_PER_SEC)
 #define LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
 

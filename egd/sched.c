@@ -4,8 +4,8 @@
  * guest: a [guest NAME] section, or the guest-* defaults of class "default"
  * for peers nobody configured.  A guest object exists while it is configured
  * or has connections; statistics are kept per guest and per class.
- * The pool reads ahead POOL_SIZE bytes from the first source that works and
- * erases every byte it hands out.
+ * The pool reads ahead up to POOL_SIZE bytes from the first source that
+ * works and erases every byte it hands out.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -239,28 +239,28 @@ void sched_done(struct server *s)
 	explicit_bzero(s->pool.buf, sizeof(s->pool.buf));
 }
 
+/*
+ * One read of at most POOL_CHUNK bytes from the first usable source: sources
+ * may block up to their timeout (an upstream EGD server answers at its own
+ * pace), so the loop never waits for more than one read.
+ */
 static size_t pool_refill(struct server *s, uint64_t now)
 {
 	struct pool *p = &s->pool;
 
 	p->pos = p->len = 0;
-	for (size_t i = 0; i < p->n_sources && p->len == 0; i++) {
+	for (size_t i = 0; i < p->n_sources; i++) {
 		struct source *src = &p->sources[i];
+		ssize_t k = source_take(src, p->buf, POOL_CHUNK, now);
 
-		while (p->len < POOL_SIZE) {
-			ssize_t k = source_take(src, p->buf + p->len,
-						MIN((size_t)POOL_CHUNK, POOL_SIZE - p->len), now);
-
-			if (k < 0) {
-				if (k != -EAGAIN && log_ratelimit(s))
-					log_warning_errno((int)k, "Source '%s' failed (%s), "
-							  "trying the next: %m", src->ops->name,
-							  source_state_name(src->state));
-				p->failures++;
-				break;
-			}
-			p->len += (size_t)k;
+		if (k > 0) {
+			p->len = (size_t)k;
+			break;
 		}
+		if (k != -EAGAIN && log_ratelimit(s))
+			log_warning_errno((int)k, "Source '%s' failed (%s), trying the next: %m",
+					  src->ops->name, source_state_name(src->state));
+		p->failures++;
 	}
 	return p->len;
 }

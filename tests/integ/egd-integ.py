@@ -19,15 +19,15 @@ FAILED = []
 
 
 class Egd:
-    def __init__(self, conf="", args=(), listen=None):
-        self.sock = os.path.join(TMP, "egd.sock")
-        self.stats = os.path.join(TMP, "stats.sock")
-        self.conf = os.path.join(TMP, "egd.conf")
+    def __init__(self, conf="", args=(), listen=None, name="egd"):
+        self.sock = os.path.join(TMP, name + ".sock")
+        self.stats = os.path.join(TMP, name + "-stats.sock")
+        self.conf = os.path.join(TMP, name + ".conf")
         with open(self.conf, "w") as f:
             f.write(conf)
         cmd = [EGD, "--config", self.conf, "--stats-socket", self.stats]
         cmd += ["--listen", listen or "unix:" + self.sock] + list(args)
-        self.log = open(os.path.join(TMP, "egd.log"), "w+")
+        self.log = open(os.path.join(TMP, name + ".log"), "w+")
         self.p = subprocess.Popen(cmd, stderr=self.log)
         for _ in range(100):
             if os.path.exists(self.stats):
@@ -397,6 +397,30 @@ def socket_activation(egds):
 
 
 @test
+def failing_source_falls_over(egds):
+    e = Egd(args=("--source", "hwrng:/nonexistent/hwrng", "--source", "getrandom"))
+    egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x02\x40")
+    recv_exact(s, 64)
+    t = e.stats_text()
+    assert 'source="hwrng",state="unavailable"} 0' in t, t
+    assert 'source="getrandom",state="ok"' in t, t
+
+
+@test
+def upstream_egd_source_chain(egds):
+    up = Egd(name="up"); egds.append(up)
+    e = Egd(args=("--source", "egd:unix:" + up.sock), name="down"); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x02\x40" * 4)
+    recv_exact(s, 256)
+    t = e.stats_text()
+    assert 'source="egd",state="ok"' in t, t
+    assert "virtseed_egd_connections 1" in up.stats_text()
+
+
+@test
 def sigterm_cleans_up(egds):
     e = Egd(); egds.append(e)
     e.stop()
@@ -413,7 +437,7 @@ for t in list(globals().values()):
             "demand_cap_backpressure", "budget_rate_over_real_sockets",
             "sighup_reload_keeps_clients", "bad_config_refuses_to_start",
             "qemu_listener_sends_prefix", "tcp_listener", "connect_out_reconnects",
-            "socket_activation",
+            "socket_activation", "failing_source_falls_over", "upstream_egd_source_chain",
             "sigterm_cleans_up"):
         t()
 print("FAILED: " + " ".join(FAILED) if FAILED else "all passed")
