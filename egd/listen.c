@@ -136,6 +136,7 @@ static int open_activated(struct server *s, bool *ret_activated)
 		int fd = LISTEN_FDS_START + i, r;
 
 		*l = (struct listener){ .fd = fd, .activated = true };
+		l->conf.qemu = s->conf.activated_qemu;
 		snprintf(l->conf.address, sizeof(l->conf.address), "fd:%d", fd);
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

@@ -38,6 +38,7 @@ int egd_conf_init(struct egd_conf *c)
 		.qemu_prefix = EGD_CONF_DEFAULT_PREFIX,
 		.max_demand = EGD_CONF_DEFAULT_DEMAND,
 		.write_mode = EGD_WRITE_REFUSE,
+		.activated_qemu = true,
 	};
 	return 0;
 }
@@ -193,6 +194,17 @@ static int parse_write_mode(const char *v, enum egd_write_mode *ret)
 	return -EINVAL;
 }
 
+static int parse_bool(const char *v, bool *ret)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*ret = true;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*ret = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int global_key(struct parser *p, const char *key, char *value)
 {
 	struct egd_conf *c = p->c;
@@ -211,6 +223,8 @@ static int global_key(struct parser *p, const char *key, char *value)
 		return parse_uint(value, EGD_CONF_MAX_DEMAND, &c->max_demand);
 	if (strcmp(key, "client-write") == 0)
 		return parse_write_mode(value, &c->write_mode);
+	if (strcmp(key, "activated-qemu") == 0)
+		return parse_bool(value, &c->activated_qemu);
 	if (strcmp(key, "stats") == 0)
 		return copy_value(c->stats, sizeof(c->stats), value);
 	if (strcmp(key, "user") == 0)

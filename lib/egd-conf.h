@@ -68,6 +68,7 @@ struct egd_conf {
 	unsigned qemu_prefix;   /* bytes sent unrequested to a new QEMU connection */
 	unsigned max_demand;    /* outstanding bytes asked by one connection */
 	enum egd_write_mode write_mode;
+	bool activated_qemu;    /* sockets from systemd are QEMU's (restart prefix) */
 	char stats[EGD_CONF_MAX_VALUE];
 	char user[EGD_CONF_MAX_NAME];
 	struct egd_conf_class *classes;

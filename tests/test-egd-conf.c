@@ -34,6 +34,7 @@ static void test_egd_conf_empty_defaults(void **state)
 	assert_int_equal(c.n_sources, 1);
 	assert_string_equal(c.sources[0], "getrandom");
 	assert_int_equal(c.write_mode, EGD_WRITE_REFUSE);
+	assert_true(c.activated_qemu);
 	assert_int_equal(c.max_clients, EGD_CONF_DEFAULT_MAX_CLIENTS);
 	egd_conf_done(&c);
 }
@@ -47,6 +48,7 @@ static const char full[] =
 	"qemu-prefix = 512\n"
 	"max-demand = 8K\n"
 	"client-write = mix\n"
+	"activated-qemu = no\n"
 	"stats = /run/x/stats.sock\n"
 	"listen = unix:/run/x/egd.sock,qemu\n"
 	"listen = tcp:127.0.0.1:7000\n"
@@ -73,6 +75,7 @@ static void test_egd_conf_every_key(void **state)
 	assert_int_equal(c.qemu_prefix, 512);
 	assert_int_equal(c.max_demand, 8192);
 	assert_int_equal(c.write_mode, EGD_WRITE_MIX);
+	assert_false(c.activated_qemu);
 	assert_string_equal(c.stats, "/run/x/stats.sock");
 	assert_string_equal(c.user, "nobody");
 	assert_int_equal(c.n_listeners, 4);
@@ -114,6 +117,7 @@ static const struct bad_case bad_cases[] = {
 	{ "[class c]\nceil = 1M\n[guest g]\nclass = c\nceil = 2M\n", 3 },
 	{ "[class c]\nburst = 0\n", 1 },
 	{ "client-write = maybe\n", 1 },
+	{ "activated-qemu = perhaps\n", 1 },
 	{ "max-clients = 0\n", 0 },
 	{ "max-clients = 65537\n", 1 },
 	{ "max-demand = 100\n", 0 },
