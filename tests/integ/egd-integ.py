@@ -99,6 +99,9 @@ def test(fn):
             for e in egds:
                 if e.p.poll() is None:
                     e.stop()
+                if e.p.returncode != 0:     # sanitizers report at exit
+                    FAILED.append(fn.__name__ + "(exit %d)" % e.p.returncode)
+                    print(e.logtext())
     run.__name__ = fn.__name__
     return run
 
