@@ -425,6 +425,17 @@ def upstream_egd_source_chain(egds):
 
 
 @test
+def no_capabilities_left(egds):
+    e = Egd(); egds.append(e)
+    with open("/proc/%d/status" % e.p.pid) as f:
+        status = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+    assert int(status["CapEff"].strip(), 16) == 0, status["CapEff"]
+    if os.geteuid() == 0:
+        assert int(status["CapBnd"].strip(), 16) == 0, status["CapBnd"]
+        assert status["NoNewPrivs"].strip() == "1"
+
+
+@test
 def sigterm_cleans_up(egds):
     e = Egd(); egds.append(e)
     e.stop()
@@ -442,6 +453,7 @@ for t in list(globals().values()):
             "sighup_reload_keeps_clients", "bad_config_refuses_to_start",
             "qemu_listener_sends_prefix", "tcp_listener", "connect_out_reconnects",
             "socket_activation", "failing_source_falls_over", "upstream_egd_source_chain",
+            "no_capabilities_left",
             "sigterm_cleans_up"):
         t()
 print("FAILED: " + " ".join(FAILED) if FAILED else "all passed")
