@@ -17,7 +17,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privs.h"
-#include "seccomp.h"
+#include "sandbox.h"
 
 /* What the loop needs after setup: I/O, the kernel ioctls, threads, time, exit. */
 static const char *const allowed_syscalls[] = {
@@ -291,7 +291,7 @@ static int drop_privileges(struct agent *a)
 
 	if (r < 0)
 		return log_errno(r, "Failed to drop privileges: %m");
-	r = seccomp_allow_list(allowed_syscalls, ELEMENTSOF(allowed_syscalls));
+	r = sandbox_allow_syscalls(allowed_syscalls, ELEMENTSOF(allowed_syscalls));
 	if (r < 0)
 		return log_errno(r, "Failed to install the seccomp filter: %m");
 	return 0;

@@ -15,7 +15,7 @@ lib_libvirtseed_a_SOURCES = \
 	lib/conf.c lib/conf.h \
 	lib/sysinfo.c lib/sysinfo.h \
 	lib/privs.c lib/privs.h \
-	lib/seccomp.c lib/seccomp.h \
+	lib/sandbox.c lib/sandbox.h \
 	lib/notify.c lib/notify.h
 lib_libvirtseed_a_CFLAGS = $(AM_CFLAGS) $(GCRYPT_CFLAGS) $(CAPNG_CFLAGS) $(SECCOMP_CFLAGS)
 # The agent needs no libm and no libsystemd: it stays small for the initramfs.

@@ -3,4 +3,4 @@
 
 #include <stddef.h>
 
-int seccomp_allow_list(const char *const *names, size_t n);
+int sandbox_allow_syscalls(const char *const *names, size_t n);

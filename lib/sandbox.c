@@ -5,12 +5,12 @@
  */
 #include <errno.h>
 
-#include "seccomp.h"
+#include "sandbox.h"
 
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
 
-int seccomp_allow_list(const char *const *names, size_t n)
+int sandbox_allow_syscalls(const char *const *names, size_t n)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	int r = 0;
@@ -29,7 +29,7 @@ int seccomp_allow_list(const char *const *names, size_t n)
 	return r;
 }
 #else
-int seccomp_allow_list(const char *const *names, size_t n)
+int sandbox_allow_syscalls(const char *const *names, size_t n)
 {
 	return 0;
 }
