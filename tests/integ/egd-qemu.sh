@@ -4,6 +4,8 @@
 # distributor's stats name the guest (by QEMU's -name, via SO_PEERCRED), and after
 # the distributor is killed and restarted under the running guest, /dev/hwrng
 # reads resume within 2 s (restart prefix; QEMU never resubmits lost requests).
+# Then the same with QEMU's chardev in server mode (libvirt's bind mode) and the
+# distributor connecting out (--connect).
 set -eu
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
@@ -102,4 +104,36 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "reads resumed ${ms} ms after the restart"
 [ "$ms" -le 2000 ] || { echo "FAIL: resumed after ${ms} ms (> 2000)"; exit 1; }
 "$EGD" --stats "$stats" | grep 'guest_bytes_total{guest="egdtest"'
+kill "$qemu_pid" "$egd_pid"
+wait "$qemu_pid" "$egd_pid" 2>/dev/null || true
+
+# Bind mode: QEMU listens, the distributor connects out and reconnects.
+qsock=$tmp/qemu.sock
+rm -f "$tmp/console"
+timeout 120 qemu-system-x86_64 -machine q35 -m 256 -nographic -no-reboot -name guest=egdbind \
+	-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
+	-append "console=ttyS0 random.trust_cpu=off random.trust_bootloader=off panic=-1 quiet" \
+	-chardev "socket,id=c0,path=$qsock,server=on,wait=off" -object rng-egd,id=r0,chardev=c0 \
+	-device virtio-rng-pci,rng=r0 >"$tmp/console" 2>&1 </dev/null &
+qemu_pid=$!
+for _ in $(seq 100); do [ -S "$qsock" ] && break; sleep 0.1; done
+start_egd --connect "unix:$qsock"
+if ! wait_reads 5 900; then
+	echo "FAIL: bind mode: the guest never read /dev/hwrng"; tail -20 "$tmp/console"
+	cat "$tmp/egd.log"; exit 1
+fi
+"$EGD" --stats "$stats" | grep 'guest_bytes_total{guest="egdbind"' || {
+	echo "FAIL: bind mode: stats do not show guest egdbind"; exit 1; }
+kill -9 "$egd_pid"
+wait "$egd_pid" 2>/dev/null || true
+sleep 1
+before=$(reads)
+t0=$(date +%s%N)
+start_egd --connect "unix:$qsock"
+if ! wait_reads $((before + 1)) 100; then
+	echo "FAIL: bind mode: reads did not resume after the restart"; cat "$tmp/egd.log"; exit 1
+fi
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "bind mode: reads resumed ${ms} ms after the restart"
+[ "$ms" -le 2000 ] || { echo "FAIL: bind mode: resumed after ${ms} ms (> 2000)"; exit 1; }
 echo "PASS"
