@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -28,6 +29,7 @@
 #define DEFAULT_CONFIG SYSCONFDIR "/virtseed/virtseed-egd.conf"
 #define DEFAULT_STATS RUNSTATEDIR "/virtseed-egd/stats.sock"
 #define MAX_EVENTS 64
+#define FD_RESERVE 64            /* fds besides clients and listeners */
 
 struct args {
 	const char *config;
@@ -394,11 +396,30 @@ static int stats_setup(struct server *s)
 	return 0;
 }
 
+/* Room for max-clients connections plus listeners, stats readers and sources. */
+static void raise_fd_limit(struct server *s)
+{
+	rlim_t want = (rlim_t)s->conf.max_clients + MAX_LISTENERS + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = MIN(want, rl.rlim_max);
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < want) {
+		s->conf.max_clients = (unsigned)MAX(rl.rlim_cur, MAX_LISTENERS + FD_RESERVE + 1) -
+				      MAX_LISTENERS - FD_RESERVE;
+		log_warning("RLIMIT_NOFILE is %llu: serving at most %u clients.",
+			    (unsigned long long)rl.rlim_cur, s->conf.max_clients);
+	}
+}
+
 static int server_setup(struct server *s, const struct args *a)
 {
 	bool activated;
 	int r;
 
+	raise_fd_limit(s);
 	r = setup_fds(s);
 	if (r < 0)
 		return log_errno(r, "Failed to set up epoll, signals and timer: %m");
