@@ -224,25 +224,30 @@ static int do_read(struct client *c, uint64_t now)
 {
 	ssize_t k;
 
-	if (c->in_len == CLIENT_IN_SIZE)
+	if (c->eof || c->in_len == CLIENT_IN_SIZE)
 		return 0;
 	k = recv(c->fd, c->in + c->in_len, CLIENT_IN_SIZE - c->in_len, MSG_DONTWAIT);
-	if (k == 0)
-		return -ECONNRESET;
+	if (k == 0) {
+		/* Half-closed: answer what was asked, then close. */
+		c->eof = true;
+		return 0;
+	}
 	if (k < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	c->in_len += (size_t)k;
 	return parse(c, now);
 }
 
-static void update(struct client *c, uint64_t now)
+static int update(struct client *c, uint64_t now)
 {
-	uint32_t want = EPOLLRDHUP;
+	uint32_t want = 0;
 	struct epoll_event ev;
 
+	if (c->eof && c->q_len == 0 && out_queued(c) == 0)
+		return -ECONNRESET;
 	/* Backpressure: a full input buffer could not be parsed (caps reached). */
-	if (c->in_len < CLIENT_IN_SIZE)
-		want |= EPOLLIN;
+	if (!c->eof && c->in_len < CLIENT_IN_SIZE)
+		want |= EPOLLIN | EPOLLRDHUP;
 	if (out_queued(c) > 0)
 		want |= EPOLLOUT;
 	if (want != c->events) {
@@ -251,6 +256,7 @@ static void update(struct client *c, uint64_t now)
 			c->events = want;
 	}
 	htb_set_backlog(&c->server->htb, &c->node, backlog(c), now);
+	return 0;
 }
 
 /* Returns < 0 when the connection must go. */
@@ -270,8 +276,7 @@ static int process(struct client *c, uint64_t now)
 	r = flush(c);
 	if (r < 0)
 		return r;
-	update(c, now);
-	return 0;
+	return update(c, now);
 }
 
 static void drop(struct client *c, int r, uint64_t now)
@@ -386,7 +391,7 @@ int client_new(struct server *s, int fd, struct egd_guest *g, bool qemu, uint64_
 		send_prefix(c, s->conf.qemu_prefix, now);
 	r = flush(c);
 	if (r >= 0)
-		update(c, now);
+		(void)update(c, now);
 	*ret = c;
 	c = NULL;
 	return 0;

@@ -28,6 +28,7 @@ struct client {
 	struct egd_guest *guest;
 	struct listener *listener;      /* connect-out owner, else NULL */
 	bool qemu;
+	bool eof;               /* peer shut down its side: finish, then close */
 	unsigned long peer_pid;
 	size_t demand;          /* bytes owed by queued READ requests */
 	uint8_t in[CLIENT_IN_SIZE];

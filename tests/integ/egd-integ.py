@@ -141,6 +141,18 @@ def split_at_every_byte(egds):
 
 
 @test
+def half_close_gets_all_replies(egds):
+    e = Egd(); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x02\x40" * 50 + b"\x04")
+    s.shutdown(socket.SHUT_WR)
+    recv_exact(s, 3200)
+    n = recv_exact(s, 1)[0]
+    recv_exact(s, n)
+    assert closed(s), "not closed after the last reply"
+
+
+@test
 def many_clients_unique_bytes(egds):
     e = Egd(); egds.append(e)
     socks = [e.connect() for _ in range(200)]
@@ -445,7 +457,7 @@ def sigterm_cleans_up(egds):
 
 for t in list(globals().values()):
     if callable(t) and getattr(t, "__name__", "") in (
-            "pipelined_stream_in_order", "split_at_every_byte", "many_clients_unique_bytes",
+            "pipelined_stream_in_order", "split_at_every_byte", "half_close_gets_all_replies", "many_clients_unique_bytes",
             "slow_reader_and_flood_do_not_delay_others",
             "resets_and_garbage_drop_only_that_client",
             "client_write_refused_by_default_discard_optional", "max_clients",
