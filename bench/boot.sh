@@ -50,9 +50,9 @@ run() {
 	done
 }
 rng() { qemu_rng_egd bench; }
-serial="-device virtio-serial-pci
- -chardev socket,id=egdser,path=$BOOT_WORK/bench.sock,reconnect=1
- -device virtserialport,chardev=egdser,name=org.virtseed.egd"
+serial=(-device virtio-serial-pci
+	-chardev "socket,id=egdser,path=$BOOT_WORK/bench.sock,reconnect=1"
+	-device "virtserialport,chardev=egdser,name=org.virtseed.egd")
 
 # shellcheck disable=SC2046 # word splitting of the QEMU arguments is wanted
 {
@@ -67,7 +67,7 @@ run s2 virtseed dracut systemd "$n" -cpu max
 run s2-itools none itools none 1 -cpu max
 run s2-itools virtseed itools virtseed "$n" -cpu max
 APPEND="rd.virtseed.egd=/dev/virtio-ports/org.virtseed.egd" \
-	run s3 virtseed dracut systemd "$n" -cpu qemu64 $serial
+	run s3 virtseed dracut systemd "$n" -cpu qemu64 "${serial[@]}"
 }
 
 # Table: median, min, max per scenario and variant; ratios of medians against none and rngd.

@@ -11,7 +11,7 @@ initramfs/virtseed-initrd: initramfs/virtseed-initrd.sh Makefile
 
 dracutvirtseeddir = $(dracutmodulesdir)/90virtseed
 nodist_dracutvirtseed_SCRIPTS = initramfs/dracut/90virtseed/module-setup.sh
-dist_dracutvirtseed_SCRIPTS = initramfs/dracut/90virtseed/virtseed-pre-udev.sh
+dist_dracutvirtseed_SCRIPTS = initramfs/dracut/90virtseed/virtseed-cmdline.sh
 dist_dracutvirtseed_DATA = initramfs/dracut/90virtseed/virtseed-initrd.service
 initramfs/dracut/90virtseed/module-setup.sh: initramfs/dracut/90virtseed/module-setup.sh.in Makefile
 	$(initramfs_gen)

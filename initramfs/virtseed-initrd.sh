@@ -1,6 +1,6 @@
 #!/bin/sh
 # virtseed-initrd: seed the kernel RNG from the initramfs, before udev coldplug and cryptsetup.
-# Shared by the dracut module (systemd unit or pre-udev hook) and the initramfs-tools
+# Shared by the dracut module (systemd unit or cmdline hook) and the initramfs-tools
 # init-top script.  Loads the virtio drivers the agent's sources need for the devices
 # present (udev has not run yet), creates the /dev/virtio-ports/NAME links udev would create, then runs
 # `virtseedd --until-ready`, which exits as soon as the CRNG is ready or its timeout expires.

@@ -2,7 +2,7 @@
 # Build a dracut initramfs with the virtseed module for the kernel fetch-kernel.sh unpacked,
 # without touching this machine's /usr/lib/dracut or /lib/modules, and print its path.
 #   dracut-image.sh KERNELDIR FLAVOR AGENT
-# FLAVOR: systemd (initrd unit), shell (dracut's shell /init, pre-udev hook),
+# FLAVOR: systemd (initrd unit), shell (dracut's shell /init, cmdline hook),
 # systemd-rngd (dracut's own 06rngd module instead: the peer, for bench/boot),
 # systemd+rngd (both), systemd-none / shell-none (no virtseed module: the stock baseline).
 # Every flavor carries virtio_pci, virtio_rng and virtio_console, which udev loads at coldplug.
@@ -40,7 +40,7 @@ cp -a /usr/lib/dracut "$work/dracut"
 mkdir "$work/dracut.conf.d"
 dst=$work/dracut/modules.d/90virtseed
 mkdir -p "$dst"
-cp "$mod/virtseed-pre-udev.sh" "$mod/virtseed-initrd.service" "$dst/"
+cp "$mod/virtseed-cmdline.sh" "$mod/virtseed-initrd.service" "$dst/"
 sed -e 's|@sbindir@|/usr/sbin|g' -e 's|@pkglibexecdir@|/usr/libexec/virtseed|g' \
 	-e 's|@sysconfdir@|/nonexistent|g' \
 	"$mod/module-setup.sh.in" >"$dst/module-setup.sh"

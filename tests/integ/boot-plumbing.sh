@@ -14,12 +14,15 @@ VIRTSEEDD=$stub # read by boot_image
 check() {
 	local log=$BOOT_WORK/plumbing-$1.log img ran udev
 	img=$(boot_image "$2" "$3") || fail "$1: image build failed"
-	boot_run "$img" "$log" "entropy_boot.max=12 entropy_boot.hold=0 ${5:-}" -cpu qemu64
-	grep -q 'entropy-boot: end' "$log" || fail "$1: no tracer output (see $log)"
+	BOOT_UNTIL=("$4")
+	boot_run "$img" "$log" "entropy_boot.max=40 entropy_boot.hold=40 ${5:-}" -cpu qemu64
+	assert_tracer "$log"
 	ran=$(log_line 'virtseed-stub: ran --until-ready' "$log")
 	udev=$(log_line "$4" "$log")
 	if [ -n "${5:-}" ]; then
 		[ -z "$ran" ] || fail "$1: agent ran despite $5"
+		grep -qE 'virtseed-initrd.service.*skipped|virtseed-initrd: disabled' "$log" ||
+			fail "$1: no log line about skipping the agent"
 		note "$1: agent skipped with $5"
 		return
 	fi
@@ -29,9 +32,11 @@ check() {
 	note "$1: agent ran at console line $ran, udev at line $udev"
 }
 trigger='Starting .*systemd-udev-trigger|Coldplug All udev'
+udevd='Starting systemd-udevd version'
 check dracut-systemd dracut systemd "$trigger"
-check dracut-shell dracut shell 'Starting systemd-udevd version'
-check initramfs-tools itools virtseed 'Starting systemd-udevd version'
+check dracut-shell dracut shell "$udevd"
+check initramfs-tools itools virtseed "$udevd"
 check dracut-systemd-off dracut systemd "$trigger" rd.virtseed=0
-check initramfs-tools-off itools virtseed 'Starting systemd-udevd version' rd.virtseed=0
+check dracut-shell-off dracut shell "$udevd" rd.virtseed=off
+check initramfs-tools-off itools virtseed "$udevd" rd.virtseed=0
 echo "ok: plumbing"
