@@ -151,6 +151,10 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 	if (!f)
 		return -errno;
 	n = fread(buf, 1, EGD_CONF_MAX_SIZE + 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
 	fclose(f);
 	*ret = buf;
 	*ret_len = n;

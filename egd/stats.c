@@ -35,6 +35,7 @@ int stats_open(struct server *s)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_STATS };
 	_cleanup_(closep) int fd = -EBADF;
 	const char *path = s->conf.stats;
+	struct stat st;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return log_errno(-ENAMETOOLONG, "Stats socket path '%s': %m", path);
@@ -42,7 +43,9 @@ int stats_open(struct server *s)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return log_errno(-errno, "Failed to create the stats socket: %m");
-	(void)unlink(path);
+	/* A stale socket from a previous run; never remove anything else. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0 ||
 	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return log_errno(-errno, "Failed to listen on '%s': %m", path);
