@@ -8,6 +8,7 @@
 #include "address.h"
 #include "egd-conf.h"
 #include "htb.h"
+#include "macro.h"
 #include "source.h"
 
 #define MAX_LISTENERS EGD_CONF_MAX_LISTENERS

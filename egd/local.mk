@@ -27,6 +27,12 @@ tests_test_tbucket_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_tbucket_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 tests_test_htb_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_htb_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/test-egd-client
+TESTS += tests/test-egd-client
+tests_test_egd_client_SOURCES = tests/test-egd-client.c egd/client.c egd/sched.c
+tests_test_egd_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/egd
+tests_test_egd_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_egd_client_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 endif
 
 sbin_PROGRAMS += egd/virtseed-egd
