@@ -21,7 +21,10 @@ k() {
 k "init crng=$(hwrng-probe crng)"
 k "insmod-start"
 insmod /virtio-rng.ko
-k "insmod-done rc=$? crng=$(hwrng-probe crng)"
+rc=$?
+# A builtin echo right away: its timestamp is when insmod returned.
+echo "VST: insmod-returned" > /dev/kmsg
+k "insmod-done rc=$rc crng=$(hwrng-probe crng)"
 
 hw=/sys/class/misc/hw_random
 k "rng_current=$(cat $hw/rng_current 2>/dev/null)" \
