@@ -69,12 +69,28 @@ prepare_source() {
 	echo "$version" > "$build/src.version"
 }
 
+# The tree the series produces on top of base, computed in a scratch index
+# without touching any file, so that a change to commit messages alone does
+# not make the patched kernel rebuild.
+series_tree() {
+	local idx=$build/series.index
+	rm -f "$idx"
+	GIT_INDEX_FILE=$idx git -C "$build/src" read-tree base
+	GIT_INDEX_FILE=$idx git -C "$build/src" apply --cached "$here"/0*.patch ||
+		die "the series does not apply to linux-source-6.1 $(src_version)"
+	GIT_INDEX_FILE=$idx git -C "$build/src" write-tree
+	rm -f "$idx"
+}
+
 # build/src-patched: a worktree of src with the series applied by git am.
 prepare_patched() {
-	local want have
-	want=$(cat "$here"/0*.patch | sha256sum | cut -d' ' -f1)
-	have=$(cat "$build/src-patched.series" 2>/dev/null || true)
-	[ -d "$build/src-patched" ] && [ "$want" = "$have" ] && return 0
+	local want
+	want=$(series_tree)
+	if [ -d "$build/src-patched" ] &&
+		[ "$(git -C "$build/src-patched" rev-parse 'HEAD^{tree}' 2>/dev/null)" = "$want" ] &&
+		[ -z "$(git -C "$build/src-patched" status --porcelain -uno)" ]; then
+		return 0
+	fi
 	log "applying the series"
 	if [ ! -d "$build/src-patched" ]; then
 		git -C "$build/src" worktree prune
@@ -84,7 +100,8 @@ prepare_patched() {
 	git -C "$build/src-patched" checkout -q -f --detach base
 	git -C "$build/src-patched" -c user.name=virtseed-check -c user.email=check@virtseed.invalid \
 		am -q --3way "$here"/0*.patch || die "the series does not apply to linux-source-6.1 $(src_version)"
-	echo "$want" > "$build/src-patched.series"
+	[ "$(git -C "$build/src-patched" rev-parse 'HEAD^{tree}')" = "$want" ] ||
+		die "git am and git apply disagree about the series"
 }
 
 check_base() {
@@ -108,11 +125,12 @@ checkpatch() {
 	log "checkpatch.pl --no-tree: clean"
 }
 
-# build_kernel NAME SRCDIR [PATCH FILES...]: tinyconfig + config.fragment.
+# build_kernel NAME SRCDIR: tinyconfig + config.fragment, cached on the
+# source tree's git tree id and the fragment.
 build_kernel() {
 	local name=$1 srcdir=$2 out=$build/out-$1 stamp sym
-	shift 2
-	stamp=$( { src_version; cat "$here/config.fragment" "$@"; } | sha256sum | cut -d' ' -f1)
+	stamp=$( { git -C "$srcdir" rev-parse 'HEAD^{tree}'; cat "$here/config.fragment"; } |
+		sha256sum | cut -d' ' -f1)
 	if [ "$(cat "$out/.virtseed-stamp" 2>/dev/null)" = "$stamp" ] &&
 		[ -f "$out/arch/x86/boot/bzImage" ] &&
 		[ -f "$out/drivers/char/hw_random/virtio-rng.ko" ]; then
@@ -122,15 +140,16 @@ build_kernel() {
 	log "building the $name kernel (make -j$jobs, a few minutes)"
 	mkdir -p "$out"
 	rm -f "$out/.virtseed-stamp"
-	make -s -C "$srcdir" O="$out" ARCH=$arch tinyconfig >/dev/null
+	# tiny.config's own overrides make kconfig warn; the loop below is the check.
+	make -s --no-print-directory -C "$srcdir" O="$out" ARCH=$arch tinyconfig >/dev/null 2>&1
 	"$srcdir/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
 		"$here/config.fragment" >/dev/null
-	make -s -C "$srcdir" O="$out" ARCH=$arch olddefconfig
+	make -s --no-print-directory -C "$srcdir" O="$out" ARCH=$arch olddefconfig >/dev/null 2>&1
 	while read -r sym; do
 		grep -qx "$sym" "$out/.config" || die "config.fragment: $sym did not survive olddefconfig"
 	done < <(grep '^CONFIG_' "$here/config.fragment")
 	local t0=$SECONDS
-	make -s -C "$srcdir" O="$out" ARCH=$arch -j"$jobs" bzImage modules > "$out/build.log" 2>&1 ||
+	make -s --no-print-directory -C "$srcdir" O="$out" ARCH=$arch -j"$jobs" bzImage modules > "$out/build.log" 2>&1 ||
 		{ tail -30 "$out/build.log"; die "$name kernel build failed (see $out/build.log)"; }
 	log "$name kernel built in $((SECONDS - t0)) s"
 	echo "$stamp" > "$out/.virtseed-stamp"
@@ -151,7 +170,7 @@ main() {
 	prepare_patched
 	checkpatch
 	build_kernel baseline "$build/src"
-	build_kernel patched "$build/src-patched" "$here"/0*.patch
+	build_kernel patched "$build/src-patched"
 
 	log "building the guest initramfs"
 	gcc -static -Os -Wall -Wextra -Werror -o "$build/hwrng-probe" "$here/test/hwrng-probe.c"
@@ -172,4 +191,5 @@ main() {
 	return $rc
 }
 
-main "$@"
+# One line, so that bash never reads past it if this file is edited meanwhile.
+main "$@"; exit $?

@@ -23,10 +23,10 @@ LINE = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)$")
 # and what each kernel must show. "urandom" is a working backend,
 # "stall" an EGD server that accepts the connection and never answers.
 SCENARIOS = [
-    dict(name="good", cpu="qemu64", backend="urandom",
+    dict(name="good", cpu="qemu64", backend="urandom", repeat=5,
          append="random.trust_cpu=off vst_reads=1",
          about="working backend, no new parameter"),
-    dict(name="good-sync", cpu="qemu64", backend="urandom",
+    dict(name="good-sync", cpu="qemu64", backend="urandom", repeat=5,
          append="random.trust_cpu=off rng_core.sync_seed_ms=5000",
          about="working backend, sync_seed_ms=5000"),
     dict(name="stall-sync", cpu="qemu64", backend="stall",
@@ -134,7 +134,8 @@ def expect(scn, kernel, r):
 def parse(log):
     r = dict(done=False, t_crng=None, t_insmod=None, t_insmod_done=None,
              crng_init=None, crng_at_insmod=None, crng_end=None,
-             quality=None, sync=None, insmod_ms=None)
+             quality=None, sync=None, insmod_ms=None, t_probe=None,
+             probe_us=None)
     for raw in log.splitlines():
         m = LINE.match(raw.strip("\r"))
         if not m:
@@ -149,6 +150,15 @@ def parse(log):
         m2 = re.search(r"CRNG not seeded after (\d+) ms", msg)
         if m2:
             r["sync"] = ("notseeded", int(m2.group(1)))
+        # initcall_debug, switched on by /init just before insmod: the only
+        # initcall after that is virtio-rng's module init, which probes the
+        # device and registers it with the hwrng core.
+        if r["t_insmod"] is not None and r["t_probe"] is None and \
+                msg.startswith("calling "):
+            r["t_probe"] = t
+        m2 = re.match(r"initcall \S+ returned -?\d+ after (\d+) usecs", msg)
+        if m2 and r["t_probe"] is not None and r["probe_us"] is None:
+            r["probe_us"] = int(m2.group(1))
         if not msg.startswith("VST: "):
             continue
         v = msg[5:]
@@ -195,7 +205,8 @@ def boot(kernel_img, initrd, scn, logpath, tmp):
                "-object", "rng-egd,id=rng0,chardev=egd"]
     else:
         rng = ["-object", "rng-random,id=rng0,filename=/dev/urandom"]
-    append = ("console=ttyS0 panic=-1 random.trust_bootloader=off "
+    append = ("console=ttyS0 loglevel=8 panic=-1 "
+              "random.trust_bootloader=off "
               + scn["append"])
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
            "-nographic", "-no-reboot", "-m", "256", "-smp", "1",
@@ -229,14 +240,18 @@ def fmt_read(kv):
     return f"{kv['result']} {kv['ms']}ms"
 
 
-def row(scn, kernel, r, bad):
-    def rel(t):
-        if t is None or r["t_insmod"] is None:
-            return "never"
-        return f"{round((t - r['t_insmod']) * 1000):+d}ms"
+def crng_vs_probe(r):
+    """ms from virtio-rng's module init starting to "crng init done"."""
+    if r["t_crng"] is None or r["t_probe"] is None:
+        return None
+    return (r["t_crng"] - r["t_probe"]) * 1000
+
+
+def row(name, kernel, r, bad):
+    d = crng_vs_probe(r)
     sync = "-" if r["sync"] is None else f"{r['sync'][0]} {r['sync'][1]}ms"
-    return [scn["name"], kernel, rel(r["t_crng"]),
-            str(r["insmod_ms"]) + "ms" if r["insmod_ms"] is not None else "-",
+    return [name, kernel, "never" if d is None else f"{d:+.1f}ms",
+            "-" if r["probe_us"] is None else f"{r['probe_us'] / 1000:.1f}ms",
             r["ready_at_return"], sync, r["quality"] or "-",
             fmt_read(r.get("read-nonblock")), fmt_read(r.get("read-block")),
             f"{r['wall']:.0f}s", "PASS" if not bad else "FAIL"]
@@ -256,24 +271,29 @@ def main():
     if args.only:
         keep = args.only.split(",")
         scns = [s for s in SCENARIOS if s["name"] in keep]
-    head = ["scenario", "kernel", "crng init done (vs insmod start)",
-            "insmod took", "CRNG ready at insmod return", "sync seeding",
+    head = ["scenario", "kernel", "crng init done vs virtio-rng init",
+            "virtio-rng init took", "CRNG ready at insmod return",
+            "sync seeding",
             "rng_quality", "O_NONBLOCK read", "blocking read", "boot wall",
             "verdict"]
-    rows, failures = [], []
+    rows, failures, runs = [], [], {}
     tmp = tempfile.mkdtemp(prefix="kp-boot-")
     try:
         for scn in scns:
-            for kernel, img, initrd in (
-                    ("baseline", args.baseline, args.initrd_baseline),
-                    ("patched", args.patched, args.initrd_patched)):
-                log = os.path.join(args.logs, f"{scn['name']}.{kernel}.log")
-                r = boot(img, initrd, scn, log, tmp)
-                bad = expect(scn, kernel, r)
-                rows.append(row(scn, kernel, r, bad))
-                print(" | ".join(rows[-1]), flush=True)
-                failures += [f"{scn['name']}/{kernel}: {b} (see {log})"
-                             for b in bad]
+            n = scn.get("repeat", 1)
+            for i in range(1, n + 1):
+                name = scn["name"] + (f"#{i}" if n > 1 else "")
+                for kernel, img, initrd in (
+                        ("baseline", args.baseline, args.initrd_baseline),
+                        ("patched", args.patched, args.initrd_patched)):
+                    log = os.path.join(args.logs, f"{name}.{kernel}.log")
+                    r = boot(img, initrd, scn, log, tmp)
+                    bad = expect(scn, kernel, r)
+                    runs.setdefault((scn["name"], kernel), []).append(r)
+                    rows.append(row(name, kernel, r, bad))
+                    print(" | ".join(rows[-1]), flush=True)
+                    failures += [f"{name}/{kernel}: {b} (see {log})"
+                                 for b in bad]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print()
@@ -285,6 +305,17 @@ def main():
     print("|" + "---|" * len(head))
     for rw in rows:
         print("| " + " | ".join(rw) + " |")
+    print()
+    for (name, kernel), rs in runs.items():
+        if len(rs) < 2:
+            continue
+        ds = sorted(d for d in map(crng_vs_probe, rs) if d is not None)
+        ready = sum(r["ready_at_return"] == "yes" for r in rs)
+        med = f"{ds[len(ds) // 2]:.1f}" if ds else "-"
+        rng = f"{ds[0]:.1f}..{ds[-1]:.1f}" if ds else "-"
+        print(f"{name} {kernel}: crng init done {med} ms (median; range "
+              f"{rng}) after virtio-rng init started; CRNG ready when "
+              f"insmod returned in {ready}/{len(rs)} boots")
     print()
     if failures:
         print("FAILED:")

@@ -19,6 +19,10 @@ k() {
 }
 
 k "init crng=$(hwrng-probe crng)"
+# "calling <virtio_rng init> @ pid" / "initcall ... returned ... after N
+# usecs" bracket the driver's probe and hwrng_register() (loglevel=8 shows
+# them on the console).
+echo 1 > /sys/module/kernel/parameters/initcall_debug
 k "insmod-start"
 insmod /virtio-rng.ko
 rc=$?
