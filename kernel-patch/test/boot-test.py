@@ -20,8 +20,9 @@ BOOT_TIMEOUT = 120  # s of wall time per boot; TCG on a loaded host is slow
 LINE = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)$")
 
 # Each scenario: QEMU cpu model, virtio-rng backend, extra command line,
-# and what each kernel must show. "urandom" is a working backend,
-# "stall" an EGD server that accepts the connection and never answers.
+# and what each kernel must show. "urandom" is a working backend, "stall"
+# an EGD server that accepts the connection and never answers, "stallN" one
+# that answers N bytes and then stops.
 SCENARIOS = [
     dict(name="good", cpu="qemu64", backend="urandom", repeat=5,
          append="random.trust_cpu=off vst_reads=1",
@@ -39,6 +40,11 @@ SCENARIOS = [
          append="random.trust_cpu=off rng_core.read_timeout_ms=1000"
                 " vst_reads=1 vst_wait=100",
          about="stalled backend, /dev/hwrng readers, read_timeout_ms=1000"),
+    dict(name="stall-midread", cpu="qemu64", backend="stall192",
+         append="random.trust_cpu=off rng_core.read_timeout_ms=1000"
+                " vst_reads=1 vst_readsize=2048",
+         about="backend answers 192 bytes then stalls, 2048-byte reads,"
+               " read_timeout_ms=1000"),
     dict(name="good-read-timeout", cpu="qemu64", backend="urandom",
          append="random.trust_cpu=off rng_core.read_timeout_ms=1000"
                 " vst_reads=1",
@@ -78,8 +84,8 @@ def expect(scn, kernel, r):
     elif name == "good-sync":
         need(r["crng_end"] == "ready", "CRNG not ready")
         if patched:
-            need(r["ready_at_return"] == "yes",
-                 "CRNG not ready when insmod returned")
+            need(r["ready_at_init"] == "yes",
+                 "CRNG not ready when virtio-rng's init returned")
             need(r["sync"] and r["sync"][0] == "ready",
                  "no 'CRNG ready after ... synchronous seeding' line")
     elif name == "stall-sync":
@@ -105,6 +111,14 @@ def expect(scn, kernel, r):
             need(bl and bl["result"] == "ETIMEDOUT" and
                  900 <= bl["ms"] <= 2500,
                  "blocking read did not fail with ETIMEDOUT after ~1 s")
+        else:
+            need(bl and bl["result"] == "hang", "blocking read did not hang")
+    elif name == "stall-midread":
+        need(r["crng_end"] == "ready", "CRNG not seeded from the 192 bytes")
+        if patched:
+            need(bl and bl["result"] in ("ok", "ETIMEDOUT") and
+                 900 <= bl["ms"] <= 2500,
+                 "blocking read did not end at its ~1 s deadline")
         else:
             need(bl and bl["result"] == "hang", "blocking read did not hang")
     elif name == "good-read-timeout":
@@ -183,22 +197,26 @@ def parse(log):
             r["done"] = True
     if r["t_insmod"] is not None and r["t_insmod_done"] is not None:
         r["insmod_ms"] = round((r["t_insmod_done"] - r["t_insmod"]) * 1000)
-    # Was the CRNG ready by the time insmod returned to /init?
+    # Was the CRNG ready when virtio-rng's module init (probe and
+    # hwrng_register()) returned?
     if r["crng_init"] == "ready":
-        r["ready_at_return"] = "yes"
-    elif r["t_crng"] is None or r["t_insmod_done"] is None:
-        r["ready_at_return"] = "no"
+        r["ready_at_init"] = "yes"
+    elif r["t_crng"] is None or r["t_probe"] is None or r["probe_us"] is None:
+        r["ready_at_init"] = "no"
     else:
-        r["ready_at_return"] = "yes" if r["t_crng"] <= r["t_insmod_done"] else "no"
+        r["ready_at_init"] = ("yes" if r["t_crng"] <= r["t_probe"] +
+                              r["probe_us"] / 1e6 else "no")
     return r
 
 
 def boot(kernel_img, initrd, scn, logpath, tmp):
     srv = None
-    if scn["backend"] == "stall":
+    if scn["backend"].startswith("stall"):
         sock = os.path.join(tmp, "egd.sock")
+        serve = scn["backend"][len("stall"):] or "0"
         srv = subprocess.Popen(["/usr/bin/python3",
-                                os.path.join(HERE, "egd-stall.py"), sock],
+                                os.path.join(HERE, "egd-stall.py"), sock,
+                                "--serve", serve],
                                stdout=subprocess.PIPE)
         srv.stdout.readline()  # "listening"
         rng = ["-chardev", f"socket,id=egd,path={sock}",
@@ -236,7 +254,7 @@ def fmt_read(kv):
     if not kv:
         return "-"
     if kv["result"] == "ok":
-        return f"ok {kv['ms']}ms"
+        return f"ok {kv['bytes']}B {kv['ms']}ms"
     return f"{kv['result']} {kv['ms']}ms"
 
 
@@ -247,12 +265,20 @@ def crng_vs_probe(r):
     return (r["t_crng"] - r["t_probe"]) * 1000
 
 
+def crng_vs_return(r):
+    """ms from virtio-rng's module init returning to "crng init done"."""
+    d = crng_vs_probe(r)
+    if d is None or r["probe_us"] is None:
+        return None
+    return d - r["probe_us"] / 1000
+
+
 def row(name, kernel, r, bad):
     d = crng_vs_probe(r)
     sync = "-" if r["sync"] is None else f"{r['sync'][0]} {r['sync'][1]}ms"
     return [name, kernel, "never" if d is None else f"{d:+.1f}ms",
             "-" if r["probe_us"] is None else f"{r['probe_us'] / 1000:.1f}ms",
-            r["ready_at_return"], sync, r["quality"] or "-",
+            r["ready_at_init"], sync, r["quality"] or "-",
             fmt_read(r.get("read-nonblock")), fmt_read(r.get("read-block")),
             f"{r['wall']:.0f}s", "PASS" if not bad else "FAIL"]
 
@@ -272,7 +298,7 @@ def main():
         keep = args.only.split(",")
         scns = [s for s in SCENARIOS if s["name"] in keep]
     head = ["scenario", "kernel", "crng init done vs virtio-rng init",
-            "virtio-rng init took", "CRNG ready at insmod return",
+            "virtio-rng init took", "CRNG ready when it returned",
             "sync seeding",
             "rng_quality", "O_NONBLOCK read", "blocking read", "boot wall",
             "verdict"]
@@ -309,13 +335,15 @@ def main():
     for (name, kernel), rs in runs.items():
         if len(rs) < 2:
             continue
-        ds = sorted(d for d in map(crng_vs_probe, rs) if d is not None)
-        ready = sum(r["ready_at_return"] == "yes" for r in rs)
-        med = f"{ds[len(ds) // 2]:.1f}" if ds else "-"
-        rng = f"{ds[0]:.1f}..{ds[-1]:.1f}" if ds else "-"
-        print(f"{name} {kernel}: crng init done {med} ms (median; range "
-              f"{rng}) after virtio-rng init started; CRNG ready when "
-              f"insmod returned in {ready}/{len(rs)} boots")
+        def stat(f):
+            ds = sorted(d for d in map(f, rs) if d is not None)
+            if not ds:
+                return "-"
+            return f"{ds[len(ds) // 2]:+.1f} ms (median, {ds[0]:+.1f}..{ds[-1]:+.1f})"
+        ready = sum(r["ready_at_init"] == "yes" for r in rs)
+        print(f"{name} {kernel}: crng init done {stat(crng_vs_probe)} after "
+              f"virtio-rng init started, {stat(crng_vs_return)} after it "
+              f"returned; ready when it returned in {ready}/{len(rs)} boots")
     print()
     if failures:
         print("FAILED:")

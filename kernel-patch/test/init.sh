@@ -6,8 +6,9 @@
 # Nothing here may call a blocking getrandom(): hwrng-probe only uses
 # GRND_NONBLOCK, and busybox does not call getrandom at all.
 # Settings come from the kernel command line as vst_*=... (passed to init
-# as environment variables): vst_reads=1 runs the /dev/hwrng read probes,
-# vst_wait=MS bounds the final wait for the CRNG.
+# as environment variables): vst_reads=1 runs the /dev/hwrng read probes
+# (vst_readsize bytes each, default 16), vst_wait=MS bounds the final wait
+# for the CRNG.
 
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -38,8 +39,9 @@ for p in /sys/module/rng_core/parameters/*; do
 done
 
 if [ "${vst_reads:-0}" = 1 ]; then
-	k "read-nonblock $(hwrng-probe read nonblock 16 5000)"
-	k "read-block $(hwrng-probe read block 16 5000)"
+	n=${vst_readsize:-16}
+	k "read-nonblock $(hwrng-probe read nonblock "$n" 5000)"
+	k "read-block $(hwrng-probe read block "$n" 5000)"
 fi
 
 k "wait-crng $(hwrng-probe wait-crng "${vst_wait:-3000}")"
