@@ -47,8 +47,8 @@ SCENARIOS = [
                " read_timeout_ms=1000"),
     dict(name="good-read-timeout", cpu="qemu64", backend="urandom",
          append="random.trust_cpu=off rng_core.read_timeout_ms=1000"
-                " vst_reads=1",
-         about="working backend, /dev/hwrng readers, read_timeout_ms=1000"),
+                " vst_reads=1 vst_readsize=4096",
+         about="working backend, 4096-byte reads, read_timeout_ms=1000"),
     dict(name="cap0", cpu="max", backend="urandom",
          append="random.trust_cpu=off rng_core.default_quality=0"
                 " rng_core.sync_seed_ms=5000 vst_wait=5000",
@@ -122,7 +122,8 @@ def expect(scn, kernel, r):
         else:
             need(bl and bl["result"] == "hang", "blocking read did not hang")
     elif name == "good-read-timeout":
-        need(bl and bl["result"] == "ok", "blocking read failed")
+        need(bl and bl["result"] == "ok" and bl["bytes"] == "4096",
+             "blocking 4096-byte read failed")
         need(r["crng_end"] == "ready", "CRNG not ready")
     elif name == "cap0":
         if patched:
