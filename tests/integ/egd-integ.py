@@ -445,6 +445,14 @@ def no_capabilities_left(egds):
     if os.geteuid() == 0:
         assert int(status["CapBnd"].strip(), 16) == 0, status["CapBnd"]
         assert status["NoNewPrivs"].strip() == "1"
+    if os.environ.get("EGD_SECCOMP") == "1":
+        assert status["Seccomp"].strip() == "2", status["Seccomp"]
+        s = e.connect()         # and it still works under the filter
+        s.sendall(b"\x02\x40\x00\x04")
+        recv_exact(s, 64 + 4)
+        e.p.send_signal(signal.SIGHUP)
+        time.sleep(0.2)
+        assert "virtseed_egd_connections 1" in e.stats_text()
 
 
 @test
