@@ -5,7 +5,9 @@
 # module, same image otherwise) and virtseed (our dracut module / initramfs-tools hook), and
 # prints the "crng init done" time after /init started (median, min, max) with ratios, plus a
 # gnuplot PNG of entropy_avail over time (one boot per variant) from the entropy-boot tracer.
-#   bench/boot.sh [-n N] [-o OUTDIR]        (root; top_builddir= to find the binaries)
+#   bench/boot.sh [-n N] [-o OUTDIR] [-s "SCENARIO..."] [-k]   (root; top_builddir= to find
+#   the binaries).  -s runs only these scenarios, -k keeps earlier results in OUTDIR,
+#   -p only redraws the table and plot from OUTDIR.
 # Scenarios:
 #   s1       virtio-rng fed by rng-egd from virtseed-egd; dracut with systemd
 #   s1-shell the same with dracut's shell /init (no rngd: its dracut module needs systemd)
@@ -15,11 +17,15 @@
 # A boot not seeded by entropy_boot.max (60 s) counts as unseeded; such variants are
 # booted once, as every boot costs the full 60 s.
 set -u
-n=3 out=${BOOT_BENCH_OUT:-bench-boot.out}
-while getopts n:o: opt; do
+n=3 out=${BOOT_BENCH_OUT:-bench-boot.out} only='' keep=''
+plot_only=''
+while getopts n:o:s:kp opt; do
 	case $opt in
 	n) n=$OPTARG ;;
 	o) out=$OPTARG ;;
+	s) only=" $OPTARG " ;;
+	k) keep=1 ;;
+	p) plot_only=1 only=' none ' keep=1 ;;
 	*) exit 2 ;;
 	esac
 done
@@ -27,17 +33,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 # shellcheck source=tests/integ/boot-lib.sh
 . "$top_srcdir/tests/integ/boot-lib.sh"
-boot_init
-need_bins
+[ -n "$plot_only" ] || { boot_init; need_bins; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-: >"$out/results.tsv"
-egd_start bench
+[ -n "$keep" ] || : >"$out/results.tsv"
+[ -n "$plot_only" ] || egd_start bench
 
 # run SCENARIO VARIANT KIND FLAVOR RUNS [QEMU_ARGS...]
 run() {
 	local sc=$1 var=$2 kind=$3 flavor=$4 runs=$5 img i log t
 	shift 5
+	[ -z "$only" ] || [[ $only == *" $sc "* ]] || return 0
 	img=$(boot_image "$kind" "$flavor") || fail "$kind $flavor: image build failed"
 	for i in $(seq "$runs"); do
 		log=$out/$sc-$var-$i.log
@@ -49,9 +55,9 @@ run() {
 		echo "# $sc $var #$i: ${t:-unseeded}"
 	done
 }
-rng() { qemu_rng_egd bench; }
+rng() { [ -n "$plot_only" ] || qemu_rng_egd bench; }
 serial=(-device virtio-serial-pci
-	-chardev "socket,id=egdser,path=$BOOT_WORK/bench.sock,reconnect=1"
+	-chardev "socket,id=egdser,path=${BOOT_WORK:-}/bench.sock,reconnect=1"
 	-device "virtserialport,chardev=egdser,name=org.virtseed.egd")
 
 # shellcheck disable=SC2046 # word splitting of the QEMU arguments is wanted
@@ -97,25 +103,27 @@ END {
 	}
 }' "$out/results.tsv" | tee "$out/table.txt"
 
-# Timeline: entropy_avail after /init, first boot of each variant, s1 and s2.
+# Timeline: entropy_avail after /init, first boot of each variant.
 plot() {
-	local sc=$1 var f s=""
+	local sc=$1 var f s="" lc=0
 	for var in none rngd virtseed; do
+		lc=$((lc + 1))
 		f=$out/$sc-$var-1.dat
 		[ -s "$f" ] || continue
-		s="$s${s:+, }'$f' using (\$1/1000):2 with steps lw 2 title '$var'"
+		s="$s${s:+, }'$f' using (\$1/1000):2 with steps lw 2 lc $lc title '$var'"
 	done
 	echo "set title '$2'; plot [0:${3}] [0:270] $s"
 }
 gnuplot <<EOF
-set terminal pngcairo size 1100,800 font ',10'
+set terminal pngcairo noenhanced size 1100,1100 font ',10'
 set output '$out/boot-timeline.png'
-set multiplot layout 2,1
+set multiplot layout 3,1
 set xlabel 's after /init started'
 set ylabel 'entropy_avail (256 = CRNG ready)'
 set key right center
-$(plot s1 "s1: virtio-rng via virtseed-egd, dracut + systemd" 12)
+$(plot s1 "s1: virtio-rng via virtseed-egd, dracut + systemd" 3)
 $(plot s2 "s2: no virtio-rng, -cpu max (RDRAND untrusted), dracut + systemd" 60)
+$(plot s2-itools "s2-itools: the same with initramfs-tools" 60)
 unset multiplot
 EOF
 echo "# results: $out/table.txt, $out/boot-timeline.png"

@@ -14,7 +14,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 BOOT_CACHE=${VIRTSEED_CACHE:-/var/cache/virtseed-tests}
-BOOT_APPEND_BASE="console=ttyS0 rdinit=/entropy-boot root=/dev/vda panic=-1 rd.shell=0"
+BOOT_APPEND_BASE="console=ttyS0 rdinit=/entropy-boot root=/dev/vda rootdelay=600 panic=-1 rd.shell=0"
 BOOT_APPEND_BASE+=" random.trust_cpu=off random.trust_bootloader=off"
 BOOT_APPEND_BASE+=" systemd.show_status=1 entropy_boot.poweroff=1"
 
