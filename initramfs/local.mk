@@ -43,4 +43,4 @@ EXTRA_DIST += $(initramfs_boot_tests) tests/integ/boot-lib.sh \
 
 dist_man_MANS += docs/virtseed.cmdline.7
 # bench/boot.sh: crng-ready times per scenario (no agent / rngd / virtseed), gnuplot PNG.
-EXTRA_DIST += bench/boot.sh
+EXTRA_DIST += bench/boot.sh bench/RESULTS-boot.md bench/boot-timeline.png
