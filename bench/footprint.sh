@@ -8,6 +8,7 @@ agent=${VIRTSEEDD:-$top_builddir/agent/virtseedd}
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 77; }
 tmp=$(mktemp -d)
 pids=
+# shellcheck disable=SC2154 # p is the trap's own loop variable
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 row() { # name, binary, pid

@@ -15,6 +15,7 @@ agent=${VIRTSEEDD:-$top_builddir/agent/virtseedd}
 [ -x "$agent" ] || { echo "bench: build first ($agent missing)" >&2; exit 77; }
 tmp=$(mktemp -d)
 pids=
+# shellcheck disable=SC2154 # p is the trap's own loop variable
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 start_fg() { # name, command...
@@ -62,6 +63,7 @@ hz=$(getconf CLK_TCK)
 printf '%-20s %10s %12s %12s %14s\n' process wakeups "wakeups/h" "cpu ms" "wakeups vs ours"
 ours=
 while read -r name pid sw0 t0; do
+	# shellcheck disable=SC2046 # two numbers, split on purpose
 	set -- $(sample "$pid")
 	wk=$(($1 - sw0))
 	cpu=$(((${2} - t0) * 1000 / hz))

@@ -1,16 +1,29 @@
 /*
- * Logging to stderr with "<N>" priority prefixes that journald and the
- * initramfs console both understand.  %m is taken from the error passed in,
+ * Logging to stderr with "<N>" priority prefixes for journald (left out when
+ * stderr is a terminal, such as the initramfs console).  %m is taken from the error passed in,
  * never from errno, so callers can log a -errno returned by lib/ code.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
 int log_max_level = LOG_INFO;
+
+/* "<N>" tells journald the priority; on a console (the initramfs) it is noise. */
+static bool log_prefix(void)
+{
+	static int prefix = -1;
+
+	if (prefix < 0)
+		prefix = getenv("JOURNAL_STREAM") || !isatty(STDERR_FILENO);
+	return prefix;
+}
 
 void log_internal(int level, int error, const char *fmt, ...)
 {
@@ -20,7 +33,8 @@ void log_internal(int level, int error, const char *fmt, ...)
 	errno = error < 0 ? -error : error;
 	va_start(ap, fmt);
 	flockfile(stderr);
-	fprintf(stderr, "<%d>", level);
+	if (log_prefix())
+		fprintf(stderr, "<%d>", level);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	funlockfile(stderr);

@@ -30,4 +30,5 @@ const struct source_ops source_getrandom_ops = {
 	.open = getrandom_open,
 	.read = getrandom_read,
 	.close = getrandom_close,
+	.sample_bytes = 8,
 };

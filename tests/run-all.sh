@@ -5,7 +5,7 @@
 #   the same under ASan+UBSan, then `make distcheck`, then the optional
 #   kernel-patch series.  Slow guest suites run once, in the first stage.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 out=${VIRTSEED_BUILD:-$top/_build}
 results=
@@ -32,8 +32,8 @@ check_in() { # dir, configure flags...
 		make -j2 >/dev/null &&
 		make -j2 check
 	rc=$?
-	[ $rc -eq 0 ] || cat test-suite.log 2>/dev/null | tail -200
-	cd "$top"
+	[ $rc -eq 0 ] || tail -200 test-suite.log 2>/dev/null
+	cd "$top" || return 1
 	return $rc
 }
 
@@ -41,7 +41,7 @@ distcheck() {
 	cd "$out/werror" && make -j2 distcheck >distcheck.log 2>&1
 	rc=$?
 	tail -20 distcheck.log
-	cd "$top"
+	cd "$top" || return 1
 	return $rc
 }
 
@@ -56,6 +56,6 @@ if [ -f kernel-patch/Makefile ]; then
 	stage kernel-patch make -C kernel-patch check
 fi
 
-printf "virtseed test stages:$results\n"
+printf "virtseed test stages:%b\n" "$results"
 echo "virtseed: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

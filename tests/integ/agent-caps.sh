@@ -1,5 +1,6 @@
 #!/bin/sh
 # The running daemon keeps CAP_SYS_ADMIN and nothing else, in every set.
+# shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 has_flag rdrand || skip "no RDRAND on this CPU"

@@ -1,5 +1,6 @@
 #!/bin/sh
 # Bad configuration is one clear error naming the key; --status and --until-ready work.
+# shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 expect_error() { # expected-message, args...

@@ -1,5 +1,6 @@
 #!/bin/sh
 # A source returning constant bytes fails its health tests and is credited 0 bits.
+# shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 

@@ -1,5 +1,6 @@
 #!/bin/sh
 # --once feeds the real kernel through RNDADDENTROPY and reports what it did.
+# shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 has_flag rdrand || has_flag rdseed || skip "no RDRAND/RDSEED on this CPU"

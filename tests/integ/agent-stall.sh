@@ -1,6 +1,7 @@
 #!/bin/sh
 # A hwrng that never answers (a FIFO with a silent writer) must not hang the
 # agent: it falls back to RDRAND within 1 s.
+# shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 has_flag rdrand || skip "no RDRAND on this CPU"

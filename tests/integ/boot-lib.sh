@@ -32,6 +32,7 @@ find_bin() {
 }
 
 boot_init() {
+	[ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
 	[ "$(id -u)" = 0 ] || skip "needs root (dracut, unshare)"
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
 	BOOT_WORK=$(mktemp -d)

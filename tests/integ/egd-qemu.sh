@@ -13,6 +13,7 @@ EGD=$top_builddir/egd/virtseed-egd
 cache=${VIRTSEED_CACHE:-/var/cache/virtseed-tests}
 
 skip() { echo "SKIP: $*"; exit 77; }
+[ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
 [ -x /bin/busybox ] || skip "no /bin/busybox (busybox-static)"
 [ -x "$EGD" ] || skip "no $EGD"

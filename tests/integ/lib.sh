@@ -1,6 +1,7 @@
 # Shared by the integration scripts: locate the binaries, skip unless root.
 # shellcheck shell=sh
 : "${top_builddir:=.}"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 AGENT=${VIRTSEEDD:-$top_builddir/agent/virtseedd}
 TMP=$(mktemp -d)
 PIDS=
