@@ -20,4 +20,24 @@ grep -q 'Source hwrng: 0 bytes read, 0 bits credited, 0 health failures, 1 error
 grep -q 'Source rdrand: [1-9][0-9]* bytes read, [1-9][0-9]* bits credited' "$TMP/out" ||
 	fail "no fallback to rdrand"
 [ "$elapsed" -lt 1000 ] || fail "fallback took $elapsed ms (limit 1000 ms)"
+
+# The daemon comes back to the device once it answers again.
+mkfifo "$TMP/hwrng2"
+exec 4<>"$TMP/hwrng2"
+"$AGENT" --sources=hwrng,rdrand --hwrng-device="$TMP/hwrng2" --hwrng-timeout=300 \
+	--reseed-interval=1 >"$TMP/daemon" 2>&1 &
+pid=$!
+PIDS=$pid
+sleep 2
+head -c 262144 /dev/urandom >&4 &
+PIDS="$PIDS $!"
+sleep 4
+kill -USR1 "$pid"
+sleep 0.3
+kill "$pid"
+wait "$pid"
+exec 4>&-
+cat "$TMP/daemon"
+grep -q 'Source hwrng: [1-9][0-9]* bytes read, [1-9][0-9]* bits credited, 0 health failures, 1 errors' \
+	"$TMP/daemon" || fail "hwrng not used again after it answered"
 echo "PASS"
