@@ -117,7 +117,6 @@ int crypto_init(void)
 
 struct cbcmac {
 	gcry_cipher_hd_t h;
-	uint8_t scratch[RDRAND_SAMPLE_BYTES];
 };
 
 int cbcmac_new(const uint8_t key[RDRAND_BLOCK], struct cbcmac **ret)
@@ -149,16 +148,17 @@ struct cbcmac *cbcmac_free(struct cbcmac *m)
 	return NULL;
 }
 
-/* CBC-MAC with a zero IV: the last ciphertext block of CBC encryption. */
-int cbcmac_compute(struct cbcmac *m, const uint8_t *in, size_t n, uint8_t out[RDRAND_BLOCK])
+/*
+ * CBC-MAC with a zero IV: the last ciphertext block of CBC encryption.  The
+ * buffer is encrypted in place (the caller wipes it): no second 8 KiB to write.
+ */
+int cbcmac_compute(struct cbcmac *m, uint8_t *buf, size_t n, uint8_t out[RDRAND_BLOCK])
 {
-	if (n == 0 || n % RDRAND_BLOCK || n > sizeof(m->scratch))
+	if (n == 0 || n % RDRAND_BLOCK || n > RDRAND_SAMPLE_BYTES)
 		return -EINVAL;
-	if (gcry_cipher_setiv(m->h, NULL, 0) ||
-	    gcry_cipher_encrypt(m->h, m->scratch, n, in, n))
+	if (gcry_cipher_setiv(m->h, NULL, 0) || gcry_cipher_encrypt(m->h, buf, n, NULL, 0))
 		return -EIO;
-	memcpy(out, m->scratch + n - RDRAND_BLOCK, RDRAND_BLOCK);
-	explicit_bzero(m->scratch, n);
+	memcpy(out, buf + n - RDRAND_BLOCK, RDRAND_BLOCK);
 	return 0;
 }
 

@@ -20,5 +20,5 @@ int cpu_rdrand_fill(uint64_t *words, size_t n);
 int cpu_rdseed_fill(uint64_t *words, size_t n);
 int cbcmac_new(const uint8_t key[RDRAND_BLOCK], struct cbcmac **ret);
 struct cbcmac *cbcmac_free(struct cbcmac *m);
-int cbcmac_compute(struct cbcmac *m, const uint8_t *in, size_t n, uint8_t out[RDRAND_BLOCK]);
+int cbcmac_compute(struct cbcmac *m, uint8_t *buf, size_t n, uint8_t out[RDRAND_BLOCK]);
 int crypto_init(void);

@@ -31,21 +31,24 @@ static void reference_cbcmac(const uint8_t key[16], const uint8_t *in, size_t n,
 
 static void test_cbcmac_matches_reference(void **state)
 {
-	static uint8_t in[RDRAND_SAMPLE_BYTES];
+	static uint8_t in[RDRAND_SAMPLE_BYTES], work[RDRAND_SAMPLE_BYTES];
 	uint8_t key[16], got[16], want[16];
 	struct cbcmac *m = NULL;
 
 	assert_int_equal(getrandom(key, sizeof(key), 0), 16);
 	assert_int_equal(getrandom(in, sizeof(in), 0), (ssize_t)sizeof(in));
 	assert_int_equal(cbcmac_new(key, &m), 0);
-	assert_int_equal(cbcmac_compute(m, in, sizeof(in), got), 0);
+	memcpy(work, in, sizeof(in));
+	assert_int_equal(cbcmac_compute(m, work, sizeof(work), got), 0);
 	reference_cbcmac(key, in, sizeof(in), want);
 	assert_memory_equal(got, want, 16);
 	/* The IV is reset: the same input gives the same MAC again. */
-	assert_int_equal(cbcmac_compute(m, in, sizeof(in), got), 0);
+	memcpy(work, in, sizeof(in));
+	assert_int_equal(cbcmac_compute(m, work, sizeof(work), got), 0);
 	assert_memory_equal(got, want, 16);
-	in[100] ^= 1;
-	assert_int_equal(cbcmac_compute(m, in, sizeof(in), got), 0);
+	memcpy(work, in, sizeof(in));
+	work[100] ^= 1;
+	assert_int_equal(cbcmac_compute(m, work, sizeof(work), got), 0);
 	assert_memory_not_equal(got, want, 16);
 	cbcmac_free(m);
 }
