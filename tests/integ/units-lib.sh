@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # Shared by units-*.sh: copies of every unit with @sbindir@ pointing at the built binaries
 # (or at /bin/true while one is not built yet: the unit is still checked) in $units_dir.
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
+# Absolute: unit files want absolute paths, and distcheck passes relative ones.
+top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
+top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze missing"; exit 77; }
 units_dir=$(mktemp -d)
 trap 'rm -rf "$units_dir"' EXIT
