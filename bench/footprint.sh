@@ -32,7 +32,9 @@ pids="$pids $!"
 h=$!
 jitterentropy-rngd -p "$tmp/jent.pid" >/dev/null 2>&1 || true
 sleep 3
-j=$(cat "$tmp/jent.pid")
+# It daemonizes: its pid comes from the pidfile (empty if another instance already runs).
+j=$(cat "$tmp/jent.pid" 2>/dev/null || true)
+[ -n "$j" ] || { echo "bench: jitterentropy-rngd did not start (another instance running?)" >&2; exit 1; }
 pids="$pids $j"
 printf '%-20s %10s %10s %6s %10s %10s\n' process "file B" "text B" libs "peak KiB" "rss KiB"
 row virtseedd "$agent" "$a"
