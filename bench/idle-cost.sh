@@ -31,7 +31,8 @@ start_pidfile() { # name, pidfile, command...
 	shift 2
 	"$@" >"$tmp/$name.log" 2>&1 || true
 	sleep 1
-	pid=$(cat "$pidfile")
+	pid=$(cat "$pidfile" 2>/dev/null || true)
+	[ -n "$pid" ] || { echo "bench: $name did not start (another instance running?)" >&2; exit 1; }
 	echo "$name $pid" >>"$tmp/procs"
 	pids="$pids $pid"
 }
