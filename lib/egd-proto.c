@@ -11,6 +11,22 @@
 
 #include "egd-proto.h"
 
+/* Fixed part of a request: 1, 2, or 4 bytes (0x03 then carries its payload); < 0 unknown. */
+static int egd_fixed_size(unsigned cmd)
+{
+	switch (cmd) {
+	case EGD_CMD_AVAIL:
+	case EGD_CMD_PID:
+		return 1;
+	case EGD_CMD_READ_NB:
+	case EGD_CMD_READ_BLOCK:
+		return 2;
+	case EGD_CMD_WRITE:
+		return 4;
+	}
+	return -EBADMSG;
+}
+
 /**
  * egd_parse() - decode the first request in @buf.
  * Return: bytes consumed (> 0), 0 if @buf holds only a prefix of a request,
@@ -20,37 +36,29 @@
 int egd_parse(const uint8_t *buf, size_t n, struct egd_req *ret_req)
 {
 	struct egd_req req = {};
+	int fixed;
 	size_t need;
 
 	if (n < 1)
 		return 0;
+	fixed = egd_fixed_size(buf[0]);
+	if (fixed < 0)
+		return fixed;
+	if (n < (size_t)fixed)
+		return 0;
 	req.cmd = buf[0];
-	switch (buf[0]) {
-	case EGD_CMD_AVAIL:
-	case EGD_CMD_PID:
-		need = 1;
-		break;
-	case EGD_CMD_READ_NB:
-	case EGD_CMD_READ_BLOCK:
-		if (n < 2)
-			return 0;
+	need = (size_t)fixed;
+	if (req.cmd == EGD_CMD_READ_NB || req.cmd == EGD_CMD_READ_BLOCK)
 		req.len = buf[1];
-		need = 2;
-		break;
-	case EGD_CMD_WRITE:
-		if (n < 4)
-			return 0;
+	if (req.cmd == EGD_CMD_WRITE) {
 		req.bits = (uint16_t)(buf[1] << 8 | buf[2]);
 		req.len = buf[3];
 		if (req.bits > req.len * 8u)
 			return -EBADMSG;
-		need = 4u + req.len;
+		need += req.len;
 		if (n < need)
 			return 0;
 		req.data = buf + 4;
-		break;
-	default:
-		return -EBADMSG;
 	}
 	*ret_req = req;
 	return (int)need;
@@ -63,24 +71,16 @@ int egd_parse(const uint8_t *buf, size_t n, struct egd_req *ret_req)
  */
 ssize_t egd_build_request(uint8_t *buf, size_t size, const struct egd_req *req)
 {
+	int fixed = egd_fixed_size(req->cmd);
 	size_t need;
 
-	switch (req->cmd) {
-	case EGD_CMD_AVAIL:
-	case EGD_CMD_PID:
-		need = 1;
-		break;
-	case EGD_CMD_READ_NB:
-	case EGD_CMD_READ_BLOCK:
-		need = 2;
-		break;
-	case EGD_CMD_WRITE:
+	if (fixed < 0)
+		return -EINVAL;
+	need = (size_t)fixed;
+	if (req->cmd == EGD_CMD_WRITE) {
 		if (req->bits > req->len * 8u || (req->len > 0 && !req->data))
 			return -EINVAL;
-		need = 4u + req->len;
-		break;
-	default:
-		return -EINVAL;
+		need += req->len;
 	}
 	if (size < need)
 		return -ENOBUFS;
