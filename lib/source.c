@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "source.h"
 
 static const struct source_ops *const all_ops[] = {
@@ -129,6 +130,8 @@ ssize_t source_take(struct source *s, uint8_t *buf, size_t n, uint64_t now_usec)
 	k = source_read_tested(s, buf, n);
 	if (k < 0)
 		goto fail;
+	if (s->backoff_usec)
+		log_notice("Source %s: answering again", s->ops->name);
 	s->state = SOURCE_OK;
 	s->backoff_usec = 0;
 	s->last_error = 0;
@@ -136,6 +139,12 @@ ssize_t source_take(struct source *s, uint8_t *buf, size_t n, uint64_t now_usec)
 	return k;
 fail:
 	source_quarantine(s, now_usec, (int)k);
+	if (k == -EIO)
+		log_warning("Source %s: failed a health test, retry in %u ms", s->ops->name,
+			    (unsigned)(s->backoff_usec / 1000));
+	else
+		log_warning_errno((int)k, "Source %s: %m, retry in %u ms", s->ops->name,
+				  (unsigned)(s->backoff_usec / 1000));
 	return k;
 }
 

@@ -8,12 +8,7 @@ has_flag rdrand || skip "no RDRAND on this CPU"
 "$AGENT" --sources=rdrand --reseed-interval=0 >"$TMP/log" 2>&1 &
 pid=$!
 PIDS=$pid
-i=0
-until grep -q 'virtseed: seeded' "$TMP/log"; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { cat "$TMP/log"; fail "daemon did not report seeding"; }
-	sleep 0.1
-done
+wait_log "$TMP/log" 'virtseed: seeded' || { cat "$TMP/log"; fail "daemon did not report seeding"; }
 grep Cap "/proc/$pid/status"
 for set in CapEff CapPrm; do
 	v=$(awk -v k="$set:" '$1 == k {print $2}' "/proc/$pid/status")
@@ -26,8 +21,7 @@ done
 v=$(awk '$1 == "NoNewPrivs:" {print $2}' "/proc/$pid/status")
 [ "$v" = 1 ] || fail "NoNewPrivs is $v"
 kill -USR1 "$pid"
-sleep 0.3
-grep -q 'virtseed: counters:' "$TMP/log" || fail "SIGUSR1 did not log the counters"
+wait_log "$TMP/log" 'virtseed: counters:' || fail "SIGUSR1 did not log the counters"
 kill "$pid"
 wait "$pid" || fail "daemon exited $? on SIGTERM"
 grep -q 'virtseed: exiting:' "$TMP/log" || fail "no counters at exit"
