@@ -75,6 +75,7 @@ int main(int argc, char **argv)
 	raw_rate = raw.bytes / raw.seconds;
 	cond_rate = cond.bytes / cond.seconds;
 	limit = raw_rate / RDRAND_REDUCTION;
+	printf("CBC-MAC:               %10s\n", cpu_has_aesni() ? "AES-NI" : "libgcrypt");
 	printf("raw RDRAND:            %10.1f KB per CPU second\n", raw_rate / 1e3);
 	printf("limit (raw / 512):     %10.2f KB per CPU second\n", limit / 1e3);
 	printf("conditioned rdrand:    %10.2f KB per CPU second\n", cond_rate / 1e3);

@@ -11,14 +11,23 @@
 #define RDRAND_SAMPLE_BYTES (RDRAND_REDUCTION * RDRAND_BLOCK)
 #define RDSEED_RETRIES 1024
 #define RDRAND_RETRIES 10
+#define AES128_ROUND_KEYS 11
 
 struct cbcmac;
 
+/* Two implementations of the same MAC; AES-NI needs the CPU to have it. */
+enum cbcmac_impl {
+	CBCMAC_GCRYPT,
+	CBCMAC_AESNI,
+};
+
 bool cpu_has_rdrand(void);
 bool cpu_has_rdseed(void);
+bool cpu_has_aesni(void);
 int cpu_rdrand_fill(uint64_t *words, size_t n);
 int cpu_rdseed_fill(uint64_t *words, size_t n);
-int cbcmac_new(const uint8_t key[RDRAND_BLOCK], struct cbcmac **ret);
+int cbcmac_new(const uint8_t key[RDRAND_BLOCK], enum cbcmac_impl impl, struct cbcmac **ret);
 struct cbcmac *cbcmac_free(struct cbcmac *m);
 int cbcmac_compute(struct cbcmac *m, uint8_t *buf, size_t n, uint8_t out[RDRAND_BLOCK]);
+int cbcmac_rdrand(struct cbcmac *m, uint64_t *words, size_t n, uint8_t out[RDRAND_BLOCK]);
 int crypto_init(void);
