@@ -2,7 +2,8 @@
 # bench/boot.sh: when does a guest's CRNG become ready?  Boots Debian's 6.1 kernel under QEMU
 # (TCG, q35, random.trust_cpu=off random.trust_bootloader=off) N times per scenario for each
 # variant: no agent (stock image), rngd (Debian's rng-tools5 through dracut's own 06rngd
-# module, same image otherwise) and virtseed (our dracut module / initramfs-tools hook), and
+# module, same image otherwise), virtseed (our dracut module / initramfs-tools hook) and, with
+# dracut + systemd, unit (our module with virtseed_preinit=no: the initrd unit alone), and
 # prints the "crng init done" time after /init started (median, min, max) with ratios, plus a
 # gnuplot PNG of entropy_avail over time (one boot per variant) from the entropy-boot tracer.
 #   bench/boot.sh [-n N] [-o OUTDIR] [-s "SCENARIO..."] [-k]   (root; top_builddir= to find
@@ -11,6 +12,7 @@
 # Scenarios:
 #   s1       virtio-rng fed by rng-egd from virtseed-egd; dracut with systemd
 #   s1-shell the same with dracut's shell /init (no rngd: its dracut module needs systemd)
+#   s1-itools the same with initramfs-tools (no rngd hook there)
 #   s2       no virtio-rng, -cpu max (RDRAND, not trusted by the kernel); dracut with systemd
 #   s2-itools the same with initramfs-tools (no rngd module there)
 #   s3       no virtio-rng, -cpu qemu64, EGD over virtio-serial (rngd has no EGD client)
@@ -65,11 +67,15 @@ serial=(-device virtio-serial-pci
 run s1 none dracut systemd-none "$n" $(rng)
 run s1 rngd dracut systemd-rngd "$n" $(rng)
 run s1 virtseed dracut systemd "$n" $(rng)
+run s1 unit dracut systemd-unit "$n" $(rng)
 run s1-shell none dracut shell-none "$n" $(rng)
 run s1-shell virtseed dracut shell "$n" $(rng)
+run s1-itools none itools none "$n" $(rng)
+run s1-itools virtseed itools virtseed "$n" $(rng)
 run s2 none dracut systemd-none 1 -cpu max
 run s2 rngd dracut systemd-rngd "$n" -cpu max
 run s2 virtseed dracut systemd "$n" -cpu max
+run s2 unit dracut systemd-unit "$n" -cpu max
 run s2-itools none itools none 1 -cpu max
 run s2-itools virtseed itools virtseed "$n" -cpu max
 APPEND="rd.virtseed.egd=/dev/virtio-ports/org.virtseed.egd" \

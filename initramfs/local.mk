@@ -6,6 +6,9 @@ initramfs_gen = $(AM_V_GEN)$(MKDIR_P) $(@D) && $(initramfs_edit) $< >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
 nodist_pkglibexec_SCRIPTS = initramfs/virtseed-initrd
+# /init of dracut images with systemd: seeds before systemd starts (libc only).
+pkglibexec_PROGRAMS = initramfs/virtseed-preinit
+initramfs_virtseed_preinit_SOURCES = initramfs/virtseed-preinit.c
 initramfs/virtseed-initrd: initramfs/virtseed-initrd.sh Makefile
 	$(initramfs_gen)
 

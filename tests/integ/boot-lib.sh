@@ -5,8 +5,9 @@
 # from its console log (QEMU exits 0 even when killed, so markers are all that count).
 # A fixed -uuid, as libvirt always sets one: systemd then takes the initrd's machine ID from
 # it instead of from a blocking getrandom(), which would seed the kernel by jitter.
-# Environment: top_srcdir, top_builddir (from make check), VIRTSEEDD and VIRTSEED_EGD (binaries,
-# default: found in top_builddir), VIRTSEED_CACHE (default /var/cache/virtseed-tests),
+# Environment: top_srcdir, top_builddir (from make check), VIRTSEEDD, VIRTSEED_EGD and
+# VIRTSEED_PREINIT (binaries, default: found in top_builddir), VIRTSEED_CACHE (default
+# /var/cache/virtseed-tests),
 # BOOT_LOGS (keep console logs there), CC.
 # One QEMU at a time: boots take a lock in the cache directory.
 
@@ -25,7 +26,7 @@ note() { echo "# $*"; }
 # find_bin NAME: a built binary, or nothing.
 find_bin() {
 	local d
-	for d in "$top_builddir" "$top_builddir/agent" "$top_builddir/egd"; do
+	for d in "$top_builddir" "$top_builddir/agent" "$top_builddir/egd" "$top_builddir/initramfs"; do
 		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
 	done
 	return 1
@@ -41,6 +42,8 @@ boot_init() {
 		skip "cannot fetch Debian's kernel"
 	VIRTSEEDD=${VIRTSEEDD:-$(find_bin virtseedd)} || VIRTSEEDD=
 	VIRTSEED_EGD=${VIRTSEED_EGD:-$(find_bin virtseed-egd)} || VIRTSEED_EGD=
+	VIRTSEED_PREINIT=${VIRTSEED_PREINIT:-$(find_bin virtseed-preinit)} || VIRTSEED_PREINIT=
+	export VIRTSEED_PREINIT
 	boot_overlay
 }
 
@@ -75,7 +78,9 @@ boot_overlay() {
 boot_image() {
 	local agent=${VIRTSEEDD:-/bin/false}
 	case $1 in
-	dracut) bash "$top_srcdir/tests/guest/dracut-image.sh" "$BOOT_KDIR" "$2" "$agent" ;;
+	dracut)
+		[ -n "$VIRTSEED_PREINIT" ] || skip "virtseed-preinit not built"
+		bash "$top_srcdir/tests/guest/dracut-image.sh" "$BOOT_KDIR" "$2" "$agent" ;;
 	itools) sh "$top_srcdir/tests/guest/initramfs-tools-image.sh" "$BOOT_KDIR" "$2" "$agent" ;;
 	esac
 }
@@ -200,3 +205,5 @@ assert_before() {
 	[ "$a" -lt "$b" ] || fail "'$2' (line $a) is not before '$3' (line $b) in $1"
 }
 export UDEV_TRIGGER='Starting .*systemd-udev-trigger|Coldplug All udev|Starting systemd-udevd version'
+# systemd's banner as PID 1 (in the initrd: before it starts any unit).
+export SYSTEMD_START='systemd\[1\]: systemd [0-9.a-z~+-]+ running'

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot plumbing, independent of the agent: a stub virtseedd in each image flavor (dracut with
-# systemd, dracut's shell /init, initramfs-tools) must run from the initramfs before udev
+# systemd, where the pre-init wrapper runs it before systemd starts; the same with the initrd
+# unit alone; dracut's shell /init; initramfs-tools) must run from the initramfs before udev
 # starts, and not at all with rd.virtseed=0.  No virtio-rng, -cpu qemu64: nothing seeds.
 # shellcheck source=tests/integ/boot-lib.sh
 . "$(dirname "$0")/boot-lib.sh"
@@ -29,11 +30,16 @@ check() {
 	[ -n "$ran" ] || fail "$1: agent did not run (see $log)"
 	[ -n "$udev" ] || fail "$1: no udev marker '$4' (see $log)"
 	[ "$ran" -lt "$udev" ] || fail "$1: agent ran after udev (lines $ran, $udev)"
+	if [ "$3" = systemd ]; then
+		assert_before "$log" 'virtseed-stub: ran --until-ready --timeout=2' "$SYSTEMD_START"
+		note "$1: the pre-init wrapper ran the agent before systemd started"
+	fi
 	note "$1: agent ran at console line $ran, udev at line $udev"
 }
 trigger='Starting .*systemd-udev-trigger|Coldplug All udev'
 udevd='Starting systemd-udevd version'
 check dracut-systemd dracut systemd "$trigger"
+check dracut-systemd-unit dracut systemd-unit "$trigger"
 check dracut-shell dracut shell "$udevd"
 check initramfs-tools itools virtseed "$udevd"
 check dracut-systemd-off dracut systemd "$trigger" rd.virtseed=0

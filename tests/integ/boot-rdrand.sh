@@ -1,7 +1,8 @@
 #!/bin/bash
 # Scenario 2: no virtio-rng, -cpu max (RDRAND, untrusted by the kernel: trust_cpu=off).  The
 # agent's conditioned RDRAND seeds the kernel from the initramfs, before udev's coldplug, in
-# the dracut+systemd image and in the initramfs-tools image.  Baseline, and scenario 5: the
+# the dracut+systemd image (from the pre-init wrapper, before systemd starts; and from the
+# initrd unit alone with virtseed_preinit=no) and in the initramfs-tools image.  Baseline, and scenario 5: the
 # same dracut boot with rd.virtseed=0 runs no agent and is not seeded within 60 s.
 # shellcheck source=tests/integ/boot-lib.sh
 . "$(dirname "$0")/boot-lib.sh"
@@ -9,16 +10,18 @@ boot_init
 need_bins
 
 BOOT_UNTIL=('virtseed: seeded:' "$UDEV_TRIGGER")
-for kind in dracut:systemd itools:virtseed; do
-	log=$BOOT_WORK/rdrand-${kind%%:*}.log
+for kind in dracut:systemd dracut:systemd-unit itools:virtseed; do
+	log=$BOOT_WORK/rdrand-${kind#*:}.log
 	img=$(boot_image "${kind%%:*}" "${kind#*:}") || fail "image build failed"
 	boot_run "$img" "$log" "entropy_boot.max=40 entropy_boot.hold=40" -cpu max
 	assert_tracer "$log"
 	assert_seeded_by_agent "$log"
 	grep -q 'virtseed: seeded:.*rdrand=[1-9][0-9]* bits' "$log" ||
-		fail "${kind%%:*}: RDRAND credited nothing"
+		fail "${kind#*:}: RDRAND credited nothing"
 	assert_before "$log" 'random: crng init done' "$UDEV_TRIGGER"
-	note "${kind%%:*}: crng init done $(crng_after_init "$log") s after /init," \
+	# The pre-init /init wrapper seeds before systemd even starts.
+	[ "$kind" != dracut:systemd ] || assert_before "$log" 'virtseed: seeded:' "$SYSTEMD_START"
+	note "${kind#*:}: crng init done $(crng_after_init "$log") s after /init," \
 		"agent seeded in $(seeded_ms "$log") ms"
 done
 
