@@ -18,6 +18,7 @@ lib_libvirtseed_a_SOURCES = \
 	lib/sandbox.c lib/sandbox.h \
 	lib/notify.c lib/notify.h
 lib_libvirtseed_a_CFLAGS = $(AM_CFLAGS) $(GCRYPT_CFLAGS) $(CAPNG_CFLAGS) $(SECCOMP_CFLAGS)
-# The agent needs no libm and no libsystemd: it stays small for the initramfs.
-AGENT_LIBS = lib/libvirtseed.a $(GCRYPT_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS) -lpthread
+# The agent needs no libm and no libsystemd: it stays small for the initramfs.  libgcrypt
+# is dlopen()ed by lib/source-rdrand.c on CPUs without AES-NI (tests call it directly).
+AGENT_LIBS = lib/libvirtseed.a $(CAPNG_LIBS) $(SECCOMP_LIBS) $(DLOPEN_LIBS) -lpthread
 LIBVIRTSEED_LIBS = $(AGENT_LIBS) -lm

@@ -32,6 +32,9 @@ int source_init(struct source *s, const struct source_ops *ops, const char *path
 		.fd = -1,
 		.timeout_msec = SOURCE_DEFAULT_TIMEOUT_MSEC,
 	};
+	/* A failure shows again, and is reported, at open(). */
+	if (ops->prepare)
+		(void)ops->prepare();
 	return health_init(&s->health, min_entropy, ops->sample_bytes ? ops->sample_bytes : 1);
 }
 

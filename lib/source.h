@@ -20,6 +20,8 @@ struct source_ops {
 	/* > 0 bytes, -EAGAIN nothing yet, -ETIMEDOUT deadline passed, -EIO health/pattern */
 	ssize_t (*read)(struct source *s, uint8_t *buf, size_t n);
 	void (*close)(struct source *s);
+	/* Optional, called by source_init(): load what open() will need before the sandbox. */
+	int (*prepare)(void);
 	bool tests_raw; /* the source health-tests its raw output itself */
 	unsigned sample_bytes; /* health-test sample size: 0 or 1 = bytes, 8 = 64-bit words */
 	bool from_host; /* bytes come from the hypervisor (untrusted in a confidential VM) */
