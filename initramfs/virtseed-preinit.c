@@ -1,15 +1,15 @@
 /*
- * virtseed-preinit: /init of a dracut image with systemd.  Mounts the API file systems,
- * runs virtseed-initrd (virtio drivers, then `virtseedd --until-ready`) within a short
- * budget, then execs the real init with the kernel's argv and environment whatever
- * happened: virtseed-initrd.service runs the agent again, with its full timeout, once
- * systemd is up (a no-op when the CRNG is ready).  A C program rather than a script
- * because every exec costs ~0.1 s on a TCG guest, and systemd's first initrd unit starts
- * seconds after /init there.  systemd finds the file systems mounted and keeps them.
- * With a virtio-rng device it leaves the seeding to systemd (see has_virtio_rng_pci()).
+ * virtseed-preinit: /init of a dracut image with systemd.  Mounts the API file systems
+ * (systemd finds them mounted and keeps them), seeds, then execs the real init with the
+ * kernel's argv and environment whatever happened.  With a virtio-rng device it loads the
+ * driver (finit_module, as modprobe would) and the kernel's hwrng thread seeds; without, it
+ * runs virtseed-initrd (drivers, `virtseedd --until-ready`) within a short budget.  Either
+ * way virtseed-initrd.service runs the agent again once systemd is up (a no-op when ready).
+ * C, not a script: every exec costs ~0.1 s on a TCG guest, and there systemd's first initrd
+ * unit starts seconds after /init.
  */
 #include <errno.h>
-#include <glob.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,7 +18,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include "moddep.h"
 
 #define LIBEXEC "/usr/libexec/virtseed/"
 #define HELPER LIBEXEC "virtseed-initrd"
@@ -27,6 +31,9 @@
 #define BUDGET_FILE "/etc/virtseed/preinit-timeout"
 #define BUDGET_DEFAULT 2
 #define BUDGET_MAX 3600
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
 
 static const struct api_fs {
 	const char *type, *dir, *options;
@@ -95,50 +102,139 @@ static void run_helper(void)
 		fprintf(stderr, "virtseed-preinit: not seeded yet; virtseed-initrd.service tries again\n");
 }
 
-static bool file_is(const char *dir, const char *name, const char *want)
+/* modprobe.blacklist=a,b,c on the kernel command line names MOD? */
+static bool cmdline_blacklists(const char *mod)
 {
-	char path[PATH_MAX], line[32];
-	FILE *f;
-	bool r;
+	char buf[4096], *w, *save = NULL;
+	FILE *f = fopen("/proc/cmdline", "re");
+	bool r = false;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "re");
 	if (!f)
 		return false;
-	r = fgets(line, sizeof(line), f) && strcmp(line, want) == 0;
+	if (fgets(buf, sizeof(buf), f))
+		for (w = strtok_r(buf, " \n", &save); w && !r; w = strtok_r(NULL, " \n", &save))
+			r = strncmp(w, "modprobe.blacklist=", 19) == 0 && moddep_in_list(w + 19, mod);
 	fclose(f);
 	return r;
 }
 
 /*
- * systemd loads virtio_rng itself as it starts when the guest has a virtio-rng PCI device
- * (transitional 0x1005 or modern 0x1044), and the kernel's hwrng thread credits it at once:
- * running the helper first would only delay that.  The initrd unit still runs the agent.
+ * Has the guest a virtio-rng PCI device (vendor 0x1af4, transitional 0x1005 or modern
+ * 0x1044)?  /proc/bus/pci/devices lists them all in one read ("BUSDEVFN VENDORDEVICE ...").
  */
 static bool has_virtio_rng_pci(void)
 {
-	glob_t g;
+	FILE *f = fopen("/proc/bus/pci/devices", "re");
+	char line[512];
+	unsigned id;
 	bool r = false;
 
-	if (glob("/sys/bus/pci/devices/*", GLOB_NOSORT, NULL, &g) != 0)
+	if (!f)
 		return false;
-	for (size_t i = 0; i < g.gl_pathc && !r; i++)
-		r = file_is(g.gl_pathv[i], "vendor", "0x1af4\n") &&
-		    (file_is(g.gl_pathv[i], "device", "0x1005\n") ||
-		     file_is(g.gl_pathv[i], "device", "0x1044\n"));
-	globfree(&g);
+	while (!r && fgets(line, sizeof(line), f))
+		r = sscanf(line, "%*x %x", &id) == 1 && (id == 0x1af41005 || id == 0x1af41044);
+	fclose(f);
 	return r;
+}
+
+static int insmod(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(rel);
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, "",
+		    n > 3 && strcmp(rel + n - 3, ".ko") ? MODULE_INIT_COMPRESSED_FILE : 0) < 0 &&
+	    errno != EEXIST)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Load the module in FILE_BASE (such as "virtio-rng.ko") after its modules.dep dependencies. */
+static int load_module(const char *file_base)
+{
+	const char *deps[MODDEP_MAX_DEPS], *mod = NULL;
+	char dir[128], dep[160], *line = NULL; /* utsname.release is at most 64 bytes */
+	size_t cap = 0, n = 0;
+	struct utsname u;
+	int r = -ENOENT;
+	FILE *f;
+
+	if (uname(&u) < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	snprintf(dep, sizeof(dep), "%s/modules.dep", dir);
+	f = fopen(dep, "re");
+	if (!f)
+		return -errno;
+	while (!mod && getline(&line, &cap, f) > 0)
+		mod = moddep_parse(line, file_base, deps, &n);
+	fclose(f);
+	if (mod) {
+		r = 0;
+		while (n > 0 && r == 0)
+			r = insmod(dir, deps[--n]); /* modprobe's order: last dependency first */
+		if (r == 0)
+			r = insmod(dir, mod);
+	}
+	free(line);
+	return r;
+}
+
+/* Does the kernel's hwrng thread credit what it reads (rng_quality > 0, Linux 5.18+)? */
+static bool kernel_credits_hwrng(void)
+{
+	FILE *f = fopen("/sys/class/misc/hw_random/rng_quality", "re");
+	unsigned q = 0;
+
+	if (f) {
+		if (fscanf(f, "%u", &q) != 1)
+			q = 0;
+		fclose(f);
+	}
+	return q > 0;
+}
+
+/*
+ * With a virtio-rng device, load its driver now, as systemd would as it starts (and as udev
+ * would at coldplug without systemd): the kernel's hwrng thread credits it within ms, and
+ * virtseed-initrd.service still runs the agent (a fallback if the host stalls).  Without
+ * it, or if the kernel does not credit the device, run the helper (RDSEED, RDRAND, EGD,
+ * /dev/hwrng read by the agent).
+ */
+static int load_virtio_rng(void)
+{
+	int r = 0;
+
+	if (access("/sys/bus/pci/drivers/virtio-pci", F_OK) < 0)
+		r = load_module("virtio_pci.ko");
+	if (r == 0 && access("/sys/module/virtio_rng", F_OK) < 0)
+		r = load_module("virtio-rng.ko");
+	if (r < 0)
+		fprintf(stderr, "virtseed-preinit: cannot load virtio_rng: %s\n", strerror(-r));
+	return r;
+}
+
+static void seed(void)
+{
+	if (has_virtio_rng_pci() && !cmdline_blacklists("virtio_rng") && load_virtio_rng() == 0 &&
+	    kernel_credits_hwrng()) {
+		fprintf(stderr, "virtseed-preinit: virtio-rng: driver loaded, the kernel seeds\n");
+		return;
+	}
+	run_helper();
 }
 
 int main(int argc, char *argv[])
 {
 	(void)argc;
 	mount_api_fs();
-	if (has_virtio_rng_pci())
-		fprintf(stderr, "virtseed-preinit: virtio-rng present, systemd loads its driver; "
-			"seeding is left to virtseed-initrd.service\n");
-	else
-		run_helper();
+	seed();
 	execv(REAL_INIT, argv);
 	fprintf(stderr, "virtseed-preinit: cannot run %s: %m; trying %s\n", REAL_INIT,
 		FALLBACK_INIT);
