@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@
 #define BUDGET_FILE "/etc/virtseed/preinit-timeout"
 #define BUDGET_DEFAULT 2
 #define BUDGET_MAX 3600
+#define HWRNG_WAIT_MSEC 500 /* the agent's default hwrng-timeout */
 #ifndef MODULE_INIT_COMPRESSED_FILE
 #define MODULE_INIT_COMPRESSED_FILE 4
 #endif
@@ -202,10 +204,10 @@ static bool kernel_credits_hwrng(void)
 
 /*
  * With a virtio-rng device, load its driver now, as systemd would as it starts (and as udev
- * would at coldplug without systemd): the kernel's hwrng thread credits it within ms, and
- * virtseed-initrd.service still runs the agent (a fallback if the host stalls).  Without
- * it, or if the kernel does not credit the device, run the helper (RDSEED, RDRAND, EGD,
- * /dev/hwrng read by the agent).
+ * would at coldplug without systemd): the kernel's hwrng thread credits it within ms; wait
+ * for that (so systemd starts seeded) as long as the agent's own hwrng deadline.  Without
+ * the device, if the kernel does not credit it, or if the host stalls, run the helper
+ * (RDSEED, RDRAND, EGD; the agent leaves a credited hwrng to the kernel).
  */
 static int load_virtio_rng(void)
 {
@@ -220,12 +222,33 @@ static int load_virtio_rng(void)
 	return r;
 }
 
+/*
+ * Wait (bounded) for the CRNG to be ready, so that systemd starts seeded.  POLLIN on
+ * /dev/random: ready (5.18+), enough entropy to read (older kernels).
+ */
+static bool wait_crng_ready(int timeout_msec)
+{
+	struct pollfd p = { .fd = open("/dev/random", O_RDONLY | O_CLOEXEC), .events = POLLIN };
+	int r;
+
+	if (p.fd < 0)
+		return false;
+	while ((r = poll(&p, 1, timeout_msec)) < 0 && errno == EINTR)
+		;
+	close(p.fd);
+	return r > 0;
+}
+
 static void seed(void)
 {
 	if (has_virtio_rng_pci() && !cmdline_blacklists("virtio_rng") && load_virtio_rng() == 0 &&
 	    kernel_credits_hwrng()) {
-		fprintf(stderr, "virtseed-preinit: virtio-rng: driver loaded, the kernel seeds\n");
-		return;
+		if (wait_crng_ready(HWRNG_WAIT_MSEC)) {
+			fprintf(stderr, "virtseed-preinit: virtio-rng: driver loaded, CRNG ready\n");
+			return;
+		}
+		fprintf(stderr, "virtseed-preinit: virtio-rng: CRNG not ready after %d ms\n",
+			HWRNG_WAIT_MSEC);
 	}
 	run_helper();
 }

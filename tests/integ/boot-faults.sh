@@ -23,6 +23,9 @@ egd_stop
 assert_tracer "$log"
 assert_seeded_by_agent "$log"
 grep -q 'virtseed: seeded:.*rdrand=[1-9][0-9]* bits' "$log" || fail "stall: no RDRAND fallback"
+# The pre-init wrapper loaded virtio_rng, gave the kernel 500 ms, then ran the agent.
+assert_before "$log" 'virtseed-preinit: virtio-rng: CRNG not ready after 500 ms' 'virtseed: seeded:'
+assert_before "$log" 'virtseed: seeded:' "$SYSTEMD_START"
 ms=$(seeded_ms "$log")
 [ "${ms:-99999}" -le 1500 ] || fail "stall: the agent took ${ms} ms (> hwrng-timeout 500 ms + 1 s)"
 assert_before "$log" 'random: crng init done' "$UDEV_TRIGGER"
