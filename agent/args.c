@@ -5,7 +5,7 @@
  * logged and ignored so that a typo cannot stop a boot.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,6 @@
 #include "sysinfo.h"
 
 #define MAX_FLAGS 64
-#define CONFIG_FILE_MAX 65536
 
 static void help(void)
 {
@@ -32,9 +31,9 @@ static void help(void)
 }
 
 /* Reads the file into text; a missing default file is no error (text stays NULL). */
-static int read_config(const char *path, bool must_exist, char **ret_text)
+static int read_config(const char *path, bool must_exist, char **ret_text, size_t *ret_len)
 {
-	static char text[CONFIG_FILE_MAX];
+	static char text[CONFIG_FILE_MAX + 1];
 	size_t n;
 	FILE *f = fopen(path, "re");
 	int r;
@@ -45,23 +44,30 @@ static int read_config(const char *path, bool must_exist, char **ret_text)
 			return 0;
 		return log_errno(-errno, "Failed to open configuration '%s': %m", path);
 	}
-	n = fread(text, 1, sizeof(text) - 1, f);
-	r = ferror(f) ? -EIO : n == sizeof(text) - 1 ? -EFBIG : 0;
+	n = fread(text, 1, sizeof(text), f);
+	r = ferror(f) ? -EIO : 0;
 	fclose(f);
 	if (r < 0)
 		return log_errno(r, "Failed to read configuration '%s': %m", path);
+	if (n > CONFIG_FILE_MAX)
+		return log_errno(-EFBIG, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
 	text[n] = '\0';
 	*ret_text = text;
+	*ret_len = n;
 	return 0;
 }
 
-static void cmdline_bad(const char *key, const char *value, int error, void *userdata)
+static void cmdline_bad(const struct config_error *e, void *userdata)
 {
-	if (error == -ENOKEY)
-		log_warning("Kernel command line: unknown key '%s', ignoring.", key);
-	else
-		log_warning_errno(error, "Kernel command line: bad value '%s' for '%s', ignoring: %m",
-				  value, key);
+	char msg[512];
+
+	if (config_error_format(e, NULL, msg, sizeof(msg)) == 0)
+		log_warning("%s", msg);
+}
+
+static bool user_exists(const char *name)
+{
+	return getpwnam(name) != NULL;
 }
 
 static int parse_mode(const char *name, enum agent_mode *mode)
@@ -85,26 +91,18 @@ static int parse_mode(const char *name, enum agent_mode *mode)
 
 static int report(const struct config_error *e, const char *path)
 {
-	if (e->flag < 0 && e->error == -ENOKEY)
-		return log_errno(e->error, "%s:%u: unknown key", path, e->line);
-	if (e->flag < 0)
-		return log_errno(e->error, "%s:%u: invalid line: %m", path, e->line);
-	if (e->error == -ENOKEY)
-		return log_errno(e->error, "Unknown option '--%s'", e->key);
-	return log_errno(e->error, "Invalid value for --%s: %m", e->key);
+	char msg[512];
+
+	if (config_error_format(e, path, msg, sizeof(msg)) < 0)
+		snprintf(msg, sizeof(msg), "Invalid configuration");
+	log_error("%s", msg);
+	return e->error < 0 ? e->error : -EINVAL;
 }
 
-/* Returns 1 when the program should exit successfully (help, version). */
-int agent_config_load(struct config *c, int argc, char **argv, enum agent_mode *ret_mode)
+/* Modes and --config; the rest are configuration keys.  1: exit successfully (help). */
+static int parse_args(int argc, char **argv, const char **flags, size_t *n_flags,
+		      const char **ret_path, enum agent_mode *ret_mode)
 {
-	const char *flags[MAX_FLAGS], *path = NULL;
-	char cmdline[4096], *text;
-	struct config_input in;
-	struct config_error err;
-	size_t n_flags = 0;
-	int r;
-
-	*ret_mode = MODE_DAEMON;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 
@@ -112,26 +110,44 @@ int agent_config_load(struct config *c, int argc, char **argv, enum agent_mode *
 			return help(), 1;
 		if (strcmp(arg, "--version") == 0)
 			return puts(PACKAGE_STRING), 1;
-		if (strncmp(arg, "--", 2) != 0)
-			return log_errno(-EINVAL, "Unexpected argument '%s'", arg);
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+			log_error("Unexpected argument '%s': options are --KEY=VALUE", arg);
+			return -EINVAL;
+		}
 		arg += 2;
 		if (parse_mode(arg, ret_mode))
 			continue;
 		if (strncmp(arg, "config=", 7) == 0)
-			path = arg + 7;
-		else if (n_flags < MAX_FLAGS)
-			flags[n_flags++] = arg;
+			*ret_path = arg + 7;
+		else if (*n_flags < MAX_FLAGS)
+			flags[(*n_flags)++] = arg;
 		else
-			return log_errno(-E2BIG, "Too many options");
+			return log_errno(-E2BIG, "More than %d options", MAX_FLAGS);
 	}
-	r = read_config(path ? path : CONFIG_DEFAULT_PATH, path != NULL, &text);
+	return 0;
+}
+
+int agent_config_load(struct config *c, const struct machine *m, int argc, char **argv,
+		      enum agent_mode *ret_mode)
+{
+	const char *flags[MAX_FLAGS], *path = NULL;
+	struct config_input in;
+	struct config_error err;
+	size_t n_flags = 0, len = 0;
+	char *text;
+	int r;
+
+	*ret_mode = MODE_DAEMON;
+	r = parse_args(argc, argv, flags, &n_flags, &path, ret_mode);
+	if (r != 0)
+		return r;
+	r = read_config(path ? path : CONFIG_DEFAULT_PATH, path != NULL, &text, &len);
 	if (r < 0)
 		return r;
-	if (read_file_str("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
-		cmdline[0] = '\0';
 	in = (struct config_input){
-		.file_text = text, .cmdline = cmdline, .initrd = in_initrd(),
-		.flags = flags, .n_flags = n_flags, .bad = cmdline_bad,
+		.file_text = text, .file_len = len, .cmdline = m->cmdline, .initrd = m->initrd,
+		.confidential = machine_cvm(m) != CVM_NONE, .flags = flags, .n_flags = n_flags,
+		.user_exists = user_exists, .bad = cmdline_bad,
 	};
 	r = config_load(c, &in, &err);
 	return r < 0 ? report(&err, path ? path : CONFIG_DEFAULT_PATH) : 0;

@@ -205,7 +205,7 @@ static void on_events(struct loop *l, const struct pollfd *pfd, size_t n)
 		on_signal(l);
 	for (size_t i = 2; i < n; i++)
 		if (pfd[i].revents)
-			source_resume(l->a->seeder.sources[i - 2]);
+			source_resume(l->a->seeder.sources[i - 2], now_usec());
 	if (pfd[1].revents & POLLOUT) {
 		(void)fill(l, &st);
 	} else if (pfd[1].revents & POLLIN) {
@@ -242,11 +242,28 @@ static int run(struct loop *l)
 	return l->exit_code;
 }
 
+/* Fills until the target is met; a fill that ran out of time (a slow start-up test) is
+ * followed by another, as long as some source may still give and `timeout` allows. */
+static bool once_fill(struct loop *l, struct kernel_state *st)
+{
+	struct agent *a = l->a;
+	uint64_t end = a->start_usec + a->config.timeout_sec * USEC_PER_SEC;
+
+	for (;;) {
+		uint64_t before = a->seeder.bits_credited;
+
+		if (fill(l, st))
+			return true;
+		if (now_usec() >= end || (a->seeder.bits_credited == before && !a->seeder.more))
+			return false;
+	}
+}
+
 static int run_once(struct agent *a)
 {
 	struct loop l = { .a = a };
 	struct kernel_state st;
-	bool ok = fill(&l, &st);
+	bool ok = once_fill(&l, &st);
 
 	/* A ready kernel still gets fresh bytes, used at once through RNDRESEEDCRNG. */
 	if (ok && a->seeder.gen == KERNEL_GEN_NEW)
@@ -302,7 +319,8 @@ int main(int argc, char **argv)
 	static struct agent a;
 	int r;
 
-	r = agent_config_load(&a.config, argc, argv, &a.mode);
+	(void)machine_read("", &a.machine);
+	r = agent_config_load(&a.config, &a.machine, argc, argv, &a.mode);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	log_max_level = a.config.log_level;

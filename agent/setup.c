@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "agent.h"
 #include "log.h"
@@ -24,51 +23,75 @@ static const struct source_ops *const kind_ops[_SRC_MAX] = {
 	[SRC_EGD] = &source_egd_ops,
 };
 
-uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static bool hwrng_left_to_kernel(const struct agent *a)
 {
 	return a->kernel_feeds_hwrng && strcmp(a->config.hwrng_device, "/dev/hwrng") == 0;
 }
 
-static unsigned credit_of(const struct agent *a, enum src_kind k)
+static const char *path_of(const struct config *c, enum src_kind k)
 {
-	const struct source_ops *ops = kind_ops[k];
+	return k == SRC_HWRNG ? c->hwrng_device : k == SRC_EGD && c->egd[0] ? c->egd : NULL;
+}
 
-	if (ops->from_host && a->cvm != CVM_NONE && !a->config.trust_host)
-		return 0;
-	return a->config.credit[k];
+/* lib/ reports, the agent logs: the first of a run of equal errors only, and a device that
+ * is not there (no virtio-rng behind /dev/hwrng) as the fact it is, not as a warning. */
+static void on_source_event(const struct source *s, enum source_event ev, int error, bool repeat)
+{
+	const char *sp = s->path ? " " : "", *path = s->path ? s->path : "";
+	unsigned ms = (unsigned)(s->backoff_usec / USEC_PER_MSEC);
+
+	switch (ev) {
+	case SOURCE_EV_ABSENT:
+		log_full(repeat ? LOG_DEBUG : LOG_INFO, "Source %s%s%s: not available: %s, retry in "
+			 "%u ms", s->ops->name, sp, path, strerror(-error), ms);
+		break;
+	case SOURCE_EV_PRESENT:
+		log_notice("Source %s%s%s: available now", s->ops->name, sp, path);
+		break;
+	case SOURCE_EV_FAILED:
+		if (error == -EIO)
+			log_warning("Source %s: failed a health test, retry in %u ms", s->ops->name,
+				    ms);
+		else
+			log_full(error == -ENODEV ? (repeat ? LOG_DEBUG : LOG_INFO) : LOG_WARNING,
+				 "Source %s: %s, retry in %u ms", s->ops->name, strerror(-error), ms);
+		break;
+	case SOURCE_EV_ANSWERING:
+		log_notice("Source %s: answering again", s->ops->name);
+		break;
+	}
+}
+
+static bool cpu_kind(enum src_kind k)
+{
+	return k == SRC_RDRAND || k == SRC_RDSEED;
 }
 
 static int setup_source(struct agent *a, enum src_kind k, uint64_t now)
 {
 	const struct config *c = &a->config;
 	struct source *s = &a->sources[k];
-	const char *path = k == SRC_HWRNG ? c->hwrng_device : k == SRC_EGD && c->egd[0] ? c->egd : NULL;
+	const char *path = path_of(c, k);
 	int r = source_init(s, kind_ops[k], path, c->min_entropy);
 
 	if (r < 0)
 		return log_errno(r, "Invalid min-entropy %g: %m", c->min_entropy);
-	s->credit = credit_of(a, k);
+	s->credit = a->policy[k].credit;
 	s->timeout_msec = k == SRC_EGD ? c->egd_timeout_msec : c->hwrng_timeout_msec;
 	if (k == SRC_EGD && !path) {
 		log_debug("Source egd: no address configured, skipping.");
 		return 0;
 	}
-	r = source_open(s, now);
-	if (r < 0) {
-		log_info("Source %s%s%s: not available: %s", s->ops->name, path ? " " : "",
-			 path ? path : "", strerror(-r));
+	/* A CPU that lacks the instruction will not grow it: no retries. */
+	if (cpu_kind(k) && source_open(s, now) < 0) {
+		log_info("Source %s: not available: the CPU does not have it", s->ops->name);
 		return 0;
 	}
-	log_info("Source %s%s%s: ready, credit %u bits/byte", s->ops->name, path ? " " : "",
-		 path ? path : "", s->credit);
+	s->on_event = on_source_event;
+	if (source_open(s, now) == 0)
+		log_info("Source %s%s%s: ready, credit %u bits/byte (%s)", s->ops->name,
+			 path ? " " : "", path ? path : "", s->credit,
+			 policy_rule_text(a->policy[k].rule));
 	a->seeder.sources[a->seeder.n_sources++] = s;
 	return 0;
 }
@@ -81,6 +104,12 @@ static int setup_sources(struct agent *a)
 		enum src_kind k = a->config.order[i];
 		int r;
 
+		a->policy[k] = policy_for(k, &a->config, &a->machine, a->cvm);
+		if (!a->policy[k].use) {
+			log_info("Source %s: not used: %s", config_source_name(k),
+				 policy_rule_text(a->policy[k].rule));
+			continue;
+		}
 		if (k == SRC_HWRNG && hwrng_left_to_kernel(a)) {
 			log_info("Source hwrng: the kernel's hwrng thread already credits %s "
 				 "(quality %d), leaving it alone.", a->hwrng.current, a->hwrng.quality);
@@ -119,7 +148,7 @@ int agent_setup(struct agent *a)
 	int r;
 
 	a->start_usec = now_usec();
-	a->cvm = a->config.confidential < 0 ? cvm_detect_here()
+	a->cvm = a->config.confidential < 0 ? machine_cvm(&a->machine)
 		 : a->config.confidential ? CVM_SEV_SNP : CVM_NONE;
 	if (hwrng_info_read(HWRNG_SYSFS, HWRNG_PARAMS, &a->hwrng) < 0)
 		snprintf(a->hwrng.current, sizeof(a->hwrng.current), "none");

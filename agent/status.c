@@ -9,16 +9,12 @@
 #include "agent.h"
 #include "log.h"
 
-static void print_trust_cpu(void)
+static void print_trust_cpu(const struct machine *m)
 {
-	char cmdline[4096];
-	const char *p = NULL;
+	int t = machine_trust_cpu(m);
 
-	if (read_file_str("/proc/cmdline", cmdline, sizeof(cmdline)) == 0)
-		p = strstr(cmdline, "random.trust_cpu=");
-	if (p)
-		printf("trust_cpu:              %.*s (kernel command line)\n",
-		       (int)strcspn(p + 17, " "), p + 17);
+	if (t >= 0)
+		printf("trust_cpu:              %s (kernel command line)\n", t ? "on" : "off");
 	else
 		printf("trust_cpu:              kernel default (CONFIG_RANDOM_TRUST_CPU)\n");
 }
@@ -38,8 +34,15 @@ static void print_kernel(struct agent *a)
 	printf("write_wakeup_threshold: %u\n", st.threshold);
 	printf("hwrng current:          %s (quality %d)%s\n", a->hwrng.current, a->hwrng.quality,
 	       a->kernel_feeds_hwrng ? ", credited by the kernel's hwrng thread" : "");
-	print_trust_cpu();
+	print_trust_cpu(&a->machine);
 	printf("confidential VM:        %s\n", cvm_name(a->cvm));
+}
+
+static const char *health_text(const struct source *s)
+{
+	if (s->health.failure == HEALTH_OK && s->health.startup_left > 0)
+		return "untested";
+	return health_failure_name(s->health.failure);
 }
 
 static void print_sources(const struct agent *a)
@@ -51,10 +54,15 @@ static void print_sources(const struct agent *a)
 		const struct source *s = a->seeder.sources[i];
 
 		printf(" %s(%s, credit %u bits/byte, health %s)", s->ops->name,
-		       source_state_name(s->state), s->credit,
-		       health_failure_name(s->health.failure));
+		       source_state_name(s->state), s->credit, health_text(s));
 	}
-	printf("\nreseed interval:        %llu s\n",
+	printf("\n");
+	for (size_t i = 0; i < a->config.n_order; i++) {
+		enum src_kind k = a->config.order[i];
+
+		printf("rule %-18s%s\n", config_source_name(k), policy_rule_text(a->policy[k].rule));
+	}
+	printf("reseed interval:        %llu s\n",
 	       (unsigned long long)(a->seeder.reseed_usec / USEC_PER_SEC));
 }
 

@@ -1,18 +1,64 @@
 /*
  * One table of keys serves the configuration file ("key = value", '#'
- * comments), long options (--key=value) and the kernel command line
- * (virtseed.key=value; rd.virtseed.key=value only in the initramfs).  The
- * caller applies them in that order, so later ones win.  Pure: no I/O.
+ * comments), long options (--key=value), the kernel command line
+ * (virtseed.key=value; rd.virtseed.key=value only in the initramfs) and
+ * --status's listing.  Defaults < file < kernel command line < flags.  A bad
+ * file line or flag stops the load; a bad kernel command line item is
+ * reported and ignored, and in a confidential VM nothing there may weaken the
+ * trust rules.  Pure: no I/O, no logging; messages are built for the caller.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "conf.h"
 #include "health.h"
 #include "log.h"
 #include "macro.h"
+
+enum key_type {
+	T_SOURCES, T_PATH, T_STRING, T_UINT, T_CREDIT, T_ENTROPY, T_INTERVAL, T_ADDRESS,
+	T_TRISTATE, T_BOOL, T_LEVEL,
+};
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset, size;
+	unsigned min, max;
+	const char *allowed;
+};
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define CREDIT(k) offsetof(struct config, credit[k]), sizeof(unsigned), 0, 8, "0 to 8 (bits per byte)"
+
+static const struct key keys[] = {
+	{ "sources", T_SOURCES, 0, 0, 0, 0,
+	  "a comma-separated list of hwrng, rdseed, rdrand, egd, each at most once" },
+	{ "hwrng-device", T_PATH, FIELD(hwrng_device), 0, 0, "an absolute path" },
+	{ "hwrng-timeout", T_UINT, FIELD(hwrng_timeout_msec), 10, 60000, "10 to 60000 (ms)" },
+	{ "egd", T_ADDRESS, FIELD(egd), 0, 0,
+	  "unix:PATH, tcp:HOST:PORT, vsock:CID:PORT, serial:PATH or a device path" },
+	{ "egd-timeout", T_UINT, FIELD(egd_timeout_msec), 10, 60000, "10 to 60000 (ms)" },
+	{ "credit-hwrng", T_CREDIT, CREDIT(SRC_HWRNG) },
+	{ "credit-rdseed", T_CREDIT, CREDIT(SRC_RDSEED) },
+	{ "credit-rdrand", T_CREDIT, CREDIT(SRC_RDRAND) },
+	{ "credit-egd", T_CREDIT, CREDIT(SRC_EGD) },
+	{ "min-entropy", T_ENTROPY, FIELD(min_entropy), 0, 0, "0.5 to 8 (bits per byte)" },
+	{ "reseed-interval", T_INTERVAL, FIELD(reseed_interval), 0, 86400,
+	  "auto or 0 to 86400 (seconds)" },
+	{ "wakeup-threshold", T_UINT, FIELD(wakeup_threshold), 8, 4096, "8 to 4096 (bits)" },
+	{ "fill-target", T_UINT, FIELD(fill_target), 8, 4096, "8 to 4096 (bits)" },
+	{ "timeout", T_UINT, FIELD(timeout_sec), 1, 3600, "1 to 3600 (seconds)" },
+	{ "user", T_STRING, FIELD(user), 0, 0, "a user name of at most 63 bytes" },
+	{ "confidential", T_TRISTATE, FIELD(confidential), 0, 0, "auto, yes or no" },
+	{ "trust-host", T_BOOL, FIELD(trust_host), 0, 0, "yes or no" },
+	{ "log-level", T_LEVEL, FIELD(log_level), 0, 0,
+	  "emerg, alert, crit, err, warning, notice, info, debug or 0 to 7" },
+};
 
 static const char *const src_names[_SRC_MAX] = { "hwrng", "rdseed", "rdrand", "egd" };
 
@@ -40,6 +86,19 @@ void config_defaults(struct config *c)
 	};
 }
 
+static const struct key *key_find(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+bool config_key_known(const char *key)
+{
+	return key_find(key) != NULL;
+}
+
 static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *ret)
 {
 	char *end;
@@ -50,7 +109,7 @@ static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *ret)
 	errno = 0;
 	x = strtoul(v, &end, 10);
 	if (errno || *end || x < min || x > max)
-		return -ERANGE;
+		return -EINVAL;
 	*ret = (unsigned)x;
 	return 0;
 }
@@ -73,8 +132,8 @@ static int parse_string(const char *v, char *dst, size_t size)
 {
 	size_t n = strlen(v);
 
-	if (n >= size)
-		return -ENAMETOOLONG;
+	if (n == 0 || n >= size)
+		return -EINVAL;
 	memcpy(dst, v, n + 1);
 	return 0;
 }
@@ -85,8 +144,8 @@ static int parse_sources(struct config *c, const char *v)
 	char buf[CONFIG_VALUE_MAX], *save = NULL;
 	size_t n = 0;
 
-	if (parse_string(v, buf, sizeof(buf)) < 0)
-		return -ENAMETOOLONG;
+	if (parse_string(v, buf, sizeof(buf)) < 0 || v[strlen(v) - 1] == ',')
+		return -EINVAL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		size_t k;
 
@@ -106,30 +165,6 @@ static int parse_sources(struct config *c, const char *v)
 	return 0;
 }
 
-static int parse_tristate(const char *v, int *ret)
-{
-	bool b;
-
-	if (strcmp(v, "auto") == 0)
-		return *ret = -1, 0;
-	if (parse_bool(v, &b) < 0)
-		return -EINVAL;
-	*ret = b;
-	return 0;
-}
-
-static int parse_interval(const char *v, int *ret)
-{
-	unsigned x;
-
-	if (strcmp(v, "auto") == 0)
-		return *ret = -1, 0;
-	if (parse_uint(v, 0, 86400, &x) < 0)
-		return -ERANGE;
-	*ret = (int)x;
-	return 0;
-}
-
 static int parse_entropy(const char *v, double *ret)
 {
 	char *end;
@@ -138,72 +173,116 @@ static int parse_entropy(const char *v, double *ret)
 	errno = 0;
 	x = strtod(v, &end);
 	if (errno || end == v || *end || !(x >= HEALTH_MIN_ENTROPY && x <= 8.0))
-		return -ERANGE;
+		return -EINVAL;
 	*ret = x;
 	return 0;
 }
 
-static int parse_level(const char *v, int *ret)
+static int parse_value(const struct key *k, struct config *c, const char *v)
 {
-	int l = log_parse_level(v);
+	void *p = (char *)c + k->offset;
+	struct address a;
+	bool b;
+	int l;
 
-	if (l < 0)
-		return l;
-	*ret = l;
-	return 0;
-}
-
-static int set_credit(struct config *c, enum src_kind k, const char *v)
-{
-	return parse_uint(v, 0, 8, &c->credit[k]);
+	switch (k->type) {
+	case T_SOURCES:
+		return parse_sources(c, v);
+	case T_PATH:
+		return v[0] == '/' ? parse_string(v, p, k->size) : -EINVAL;
+	case T_STRING:
+		return v[0] ? parse_string(v, p, k->size) : (*(char *)p = '\0', 0);
+	case T_UINT:
+	case T_CREDIT:
+		return parse_uint(v, k->min, k->max, p);
+	case T_ENTROPY:
+		return parse_entropy(v, p);
+	case T_ADDRESS:
+		if (!v[0])
+			return *(char *)p = '\0', 0;
+		if (address_parse(v, &a) < 0)
+			return -EINVAL;
+		return parse_string(v, p, k->size);
+	case T_INTERVAL:
+	case T_TRISTATE:
+		if (strcmp(v, "auto") == 0)
+			return *(int *)p = -1, 0;
+		if (k->type == T_INTERVAL)
+			return parse_uint(v, k->min, k->max, p);
+		if (parse_bool(v, &b) < 0)
+			return -EINVAL;
+		return *(int *)p = b, 0;
+	case T_BOOL:
+		return parse_bool(v, p);
+	case T_LEVEL:
+		l = log_parse_level(v);
+		return l < 0 ? -EINVAL : (*(int *)p = l, 0);
+	}
+	return -EINVAL;
 }
 
 int config_set(struct config *c, const char *key, const char *v)
 {
-	if (strcmp(key, "sources") == 0)
-		return parse_sources(c, v);
-	if (strcmp(key, "hwrng-device") == 0)
-		return parse_string(v, c->hwrng_device, sizeof(c->hwrng_device));
-	if (strcmp(key, "hwrng-timeout") == 0)
-		return parse_uint(v, 10, 60000, &c->hwrng_timeout_msec);
-	if (strcmp(key, "egd") == 0)
-		return parse_string(v, c->egd, sizeof(c->egd));
-	if (strcmp(key, "egd-timeout") == 0)
-		return parse_uint(v, 10, 60000, &c->egd_timeout_msec);
-	for (int k = 0; k < _SRC_MAX; k++) {
-		char name[32];
+	const struct key *k = key_find(key);
+	int r;
 
-		snprintf(name, sizeof(name), "credit-%s", src_names[k]);
-		if (strcmp(key, name) == 0)
-			return set_credit(c, (enum src_kind)k, v);
-	}
-	if (strcmp(key, "min-entropy") == 0)
-		return parse_entropy(v, &c->min_entropy);
-	if (strcmp(key, "reseed-interval") == 0)
-		return parse_interval(v, &c->reseed_interval);
-	if (strcmp(key, "wakeup-threshold") == 0)
-		return parse_uint(v, 8, 4096, &c->wakeup_threshold);
-	if (strcmp(key, "fill-target") == 0)
-		return parse_uint(v, 8, 4096, &c->fill_target);
-	if (strcmp(key, "timeout") == 0)
-		return parse_uint(v, 1, 3600, &c->timeout_sec);
-	if (strcmp(key, "user") == 0)
-		return parse_string(v, c->user, sizeof(c->user));
-	if (strcmp(key, "confidential") == 0)
-		return parse_tristate(v, &c->confidential);
-	if (strcmp(key, "trust-host") == 0)
-		return parse_bool(v, &c->trust_host);
-	if (strcmp(key, "log-level") == 0)
-		return parse_level(v, &c->log_level);
-	return -ENOKEY;
+	if (!k)
+		return -ENOKEY;
+	r = parse_value(k, c, v);
+	if (r == 0 && k->type == T_CREDIT)
+		c->credit_set[(k->offset - offsetof(struct config, credit)) / sizeof(unsigned)] = true;
+	return r;
 }
 
-bool config_key_known(const char *key)
+/* The item that was refused, described for a person. */
+static int reject(struct config_error *e, enum config_origin origin, int error, const char *key,
+		  const char *value)
 {
-	struct config scratch;
+	const struct key *k = key_find(key);
 
-	config_defaults(&scratch);
-	return config_set(&scratch, key, "") != -ENOKEY;
+	*e = (struct config_error){ .origin = origin, .error = error, .line = e->line };
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	if (strlen(value) < sizeof(e->value))
+		snprintf(e->value, sizeof(e->value), "%s", value);
+	else
+		snprintf(e->value, sizeof(e->value), "%.*s...", (int)sizeof(e->value) - 4, value);
+	e->allowed = k ? k->allowed : NULL;
+	return error;
+}
+
+struct loader {
+	struct config *c;
+	const struct config_input *in;
+	struct config_error credit_origin[_SRC_MAX];
+};
+
+static int credit_index(const char *key)
+{
+	for (int i = 0; i < _SRC_MAX; i++)
+		if (strncmp(key, "credit-", 7) == 0 && strcmp(key + 7, src_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Sets one key; remembers where credits came from; looks users up. */
+static int load_item(struct loader *l, enum config_origin origin, const char *key, const char *v,
+		     struct config_error *e)
+{
+	int r = config_set(l->c, key, v), i;
+
+	if (r < 0)
+		return reject(e, origin, r, key, v);
+	if (strcmp(key, "user") == 0 && l->in->user_exists && !l->in->user_exists(v)) {
+		reject(e, origin, -EINVAL, key, v);
+		snprintf(e->reason, sizeof(e->reason), "no such user");
+		return -EINVAL;
+	}
+	i = credit_index(key);
+	if (i >= 0) {
+		reject(&l->credit_origin[i], origin, 0, key, v);
+		l->credit_origin[i].line = e->line;
+	}
+	return 0;
 }
 
 static char *strip(char *s)
@@ -213,12 +292,20 @@ static char *strip(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 		*--e = '\0';
 	return s;
 }
 
-static int parse_line(struct config *c, char *line)
+static int syntax(struct config_error *e, enum config_origin origin, const char *key,
+		  const char *reason)
+{
+	reject(e, origin, -EBADMSG, key, "");
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	return -EBADMSG;
+}
+
+static int parse_line(struct loader *l, char *line, struct config_error *e)
 {
 	char *eq, *key;
 
@@ -227,75 +314,136 @@ static int parse_line(struct config *c, char *line)
 		return 0;
 	eq = strchr(line, '=');
 	if (!eq)
-		return -EBADMSG;
+		return syntax(e, CONFIG_FILE, "", "expected 'key = value'");
 	*eq = '\0';
 	key = strip(line);
-	return config_set(c, key, strip(eq + 1));
+	return load_item(l, CONFIG_FILE, key, strip(eq + 1), e);
 }
 
-int config_parse_text(struct config *c, const char *text, unsigned *ret_line)
+static int parse_text(struct loader *l, const char *text, size_t len, struct config_error *e)
 {
-	unsigned lineno = 0;
+	const char *end = text + len;
 
-	while (*text) {
-		const char *nl = strchrnul(text, '\n');
+	e->line = 0;
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t n = (size_t)((nl ? nl : end) - text);
 		char line[CONFIG_LINE_MAX];
-		size_t n = (size_t)(nl - text);
 		int r;
 
-		lineno++;
-		if (n >= sizeof(line)) {
-			*ret_line = lineno;
-			return -E2BIG;
-		}
+		e->line++;
+		if (n >= sizeof(line))
+			return syntax(e, CONFIG_FILE, "", "line longer than 1023 bytes");
+		if (memchr(text, '\0', n))
+			return syntax(e, CONFIG_FILE, "", "NUL byte in the line");
 		memcpy(line, text, n);
 		line[n] = '\0';
-		r = parse_line(c, line);
-		if (r < 0) {
-			*ret_line = lineno;
+		r = parse_line(l, line, e);
+		if (r < 0)
 			return r;
-		}
-		text = *nl ? nl + 1 : nl;
+		text += n + (nl ? 1 : 0);
 	}
 	return 0;
 }
 
-static void cmdline_item(struct config *c, char *item, bool initrd, config_bad_fn bad,
-			 void *userdata)
+int config_parse_text(struct config *c, const char *text, size_t len, struct config_error *ret)
 {
-	char *eq = strchr(item, '='), *key = item;
-	const char *value = eq ? eq + 1 : "";
-	int r;
+	struct config_input in = {};
+	struct loader l = { .c = c, .in = &in };
+	struct config_error e = {};
+	int r = parse_text(&l, text, len, &e);
 
+	if (r < 0 && ret)
+		*ret = e;
+	return r;
+}
+
+/* In a confidential VM the host writes the kernel command line: it may only tighten. */
+static bool weakens(const struct config *before, const struct config *after)
+{
+	return (before->confidential != 0 && after->confidential == 0) ||
+	       (!before->trust_host && after->trust_host) ||
+	       after->credit[SRC_HWRNG] > before->credit[SRC_HWRNG] ||
+	       after->credit[SRC_EGD] > before->credit[SRC_EGD];
+}
+
+static bool credit_too_high(const struct config *c, int i)
+{
+	return c->credit_set[i] && c->credit[i] > c->min_entropy;
+}
+
+static void too_high_reason(const struct config *c, struct config_error *e)
+{
+	snprintf(e->reason, sizeof(e->reason),
+		 "more than min-entropy = %g: a source is credited at most the min-entropy "
+		 "its health tests assume", c->min_entropy);
+}
+
+static int cmdline_apply(struct loader *l, const char *key, const char *value,
+			 struct config_error *e)
+{
+	struct config before = *l->c;
+	int r = load_item(l, CONFIG_CMDLINE, key, value, e);
+
+	if (r < 0)
+		return r;
+	for (int i = 0; i < _SRC_MAX; i++)
+		if (credit_too_high(l->c, i) && !credit_too_high(&before, i)) {
+			*l->c = before;
+			reject(e, CONFIG_CMDLINE, -EINVAL, key, value);
+			too_high_reason(l->c, e);
+			return -EINVAL;
+		}
+	if (l->in->confidential && weakens(&before, l->c)) {
+		*l->c = before;
+		reject(e, CONFIG_CMDLINE, -EPERM, key, value);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void cmdline_item(struct loader *l, char *item, size_t n, bool cut)
+{
+	const struct config_input *in = l->in;
+	char *eq = strchr(item, '=');
+	const char *value = eq ? eq + 1 : "";
+	struct config_error e = {};
+	bool on;
+	int r = 0;
+
+	if (strncmp(item, "virtseed.", 9) != 0 && strncmp(item, "rd.virtseed", 11) != 0)
+		return;
 	if (eq)
 		*eq = '\0';
-	if (strcmp(key, "rd.virtseed") == 0) {
-		bool on;
-
+	if (cut || n >= CONFIG_LINE_MAX) {
+		r = syntax(&e, CONFIG_CMDLINE, item, "longer than 1023 bytes");
+	} else if (strcmp(item, "rd.virtseed") == 0) {
 		r = parse_bool(value, &on);
-		if (r == 0 && initrd)
-			c->disabled = !on;
-	} else if (strncmp(key, "rd.virtseed.", 12) == 0) {
-		r = initrd ? config_set(c, key + 12, value) : 0;
-	} else if (strncmp(key, "virtseed.", 9) == 0) {
-		r = config_set(c, key + 9, value);
+		if (r == 0 && in->initrd)
+			l->c->disabled = !on;
+		else if (r < 0)
+			reject(&e, CONFIG_CMDLINE, r, item, value), e.allowed = "yes or no";
+	} else if (strncmp(item, "rd.virtseed.", 12) == 0) {
+		r = in->initrd ? cmdline_apply(l, item + 12, value, &e) : 0;
+	} else if (strncmp(item, "virtseed.", 9) == 0) {
+		r = cmdline_apply(l, item + 9, value, &e);
 	} else {
 		return;
 	}
-	if (r < 0 && bad)
-		bad(key, value, r, userdata);
+	if (r < 0 && in->bad) {
+		snprintf(e.key, sizeof(e.key), "%s", item);
+		in->bad(&e, in->userdata);
+	}
 }
 
-/* Items are separated by blanks; double quotes may protect blanks in a value. */
-void config_parse_cmdline(struct config *c, const char *cmdline, bool initrd,
-			  config_bad_fn bad, void *userdata)
+/* Items are separated by blanks; double quotes may protect blanks in a value.  Items after
+ * a lone "--" are init's arguments, not the kernel's. */
+static void parse_cmdline(struct loader *l, const char *p)
 {
-	const char *p = cmdline;
-
 	while (*p) {
 		char item[CONFIG_LINE_MAX];
 		size_t n = 0;
-		bool quoted = false;
+		bool quoted = false, cut = false;
 
 		while (*p == ' ' || *p == '\t' || *p == '\n')
 			p++;
@@ -304,72 +452,185 @@ void config_parse_cmdline(struct config *c, const char *cmdline, bool initrd,
 				quoted = !quoted;
 			else if (n < sizeof(item) - 1)
 				item[n++] = *p;
+			else
+				cut = true;
 		}
 		item[n] = '\0';
+		if (strcmp(item, "--") == 0)
+			return;
 		if (n > 0)
-			cmdline_item(c, item, initrd, bad, userdata);
+			cmdline_item(l, item, n, cut);
 	}
 }
 
-static int config_set_flag(struct config *c, const char *arg, struct config_error *err)
+void config_parse_cmdline(struct config *c, const char *cmdline, const struct config_input *in)
 {
-	const char *eq = strchr(arg, '=');
-	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	struct loader l = { .c = c, .in = in };
 
-	n = MIN(n, sizeof(err->key) - 1);
-	memcpy(err->key, arg, n);
-	err->key[n] = '\0';
-	if (!eq)
-		return -EINVAL;
-	return config_set(c, err->key, eq + 1);
+	parse_cmdline(&l, cmdline);
 }
 
-/* Defaults < file < kernel command line < flags. */
+static int load_flag(struct loader *l, const char *arg, struct config_error *e)
+{
+	const char *eq = strchr(arg, '=');
+	char key[64];
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+
+	snprintf(key, sizeof(key), "%.*s", (int)MIN(n, sizeof(key) - 1), arg);
+	if (!key_find(key))
+		return reject(e, CONFIG_FLAG, -ENOKEY, key, "");
+	if (!eq)
+		return syntax(e, CONFIG_FLAG, key, "needs a value");
+	return load_item(l, CONFIG_FLAG, key, eq + 1, e);
+}
+
+/* Credits given explicitly must not exceed min-entropy; the others follow it down. */
+static int check_credits(struct loader *l, struct config_error *e)
+{
+	struct config *c = l->c;
+
+	for (int i = 0; i < _SRC_MAX; i++) {
+		if (credit_too_high(c, i)) {
+			*e = l->credit_origin[i];
+			e->error = -EINVAL;
+			too_high_reason(c, e);
+			return -EINVAL;
+		}
+		if (!c->credit_set[i] && c->credit[i] > c->min_entropy)
+			c->credit[i] = (unsigned)c->min_entropy;
+	}
+	return 0;
+}
+
 int config_load(struct config *c, const struct config_input *in, struct config_error *ret_err)
 {
-	struct config_error err = { .flag = -1 };
+	struct loader l = { .c = c, .in = in };
+	struct config_error e = {};
 	int r = 0;
 
 	config_defaults(c);
 	if (in->file_text)
-		r = config_parse_text(c, in->file_text, &err.line);
+		r = parse_text(&l, in->file_text, in->file_len, &e);
 	if (r == 0 && in->cmdline)
-		config_parse_cmdline(c, in->cmdline, in->initrd, in->bad, in->userdata);
-	for (size_t i = 0; r == 0 && i < in->n_flags; i++) {
-		r = config_set_flag(c, in->flags[i], &err);
-		if (r < 0)
-			err.flag = (int)i;
-	}
-	if (r < 0) {
-		err.error = r;
-		*ret_err = err;
-	}
+		parse_cmdline(&l, in->cmdline);
+	for (size_t i = 0; r == 0 && i < in->n_flags; i++)
+		r = load_flag(&l, in->flags[i], &e);
+	if (r == 0)
+		r = check_credits(&l, &e);
+	if (r < 0 && ret_err)
+		*ret_err = e;
 	return r;
+}
+
+static int format_value(const struct key *k, const struct config *c, char *buf, size_t size)
+{
+	const void *p = (const char *)c + k->offset;
+	int v = k->type == T_INTERVAL || k->type == T_TRISTATE || k->type == T_LEVEL ?
+		*(const int *)p : 0;
+	int n = 0;
+
+	switch (k->type) {
+	case T_SOURCES:
+		for (size_t i = 0; i < c->n_order; i++)
+			n += snprintf(buf + n, size - (size_t)n, "%s%s", i ? "," : "",
+				      src_names[c->order[i]]);
+		return n;
+	case T_PATH:
+	case T_STRING:
+	case T_ADDRESS:
+		return snprintf(buf, size, "%s", (const char *)p);
+	case T_UINT:
+	case T_CREDIT:
+		return snprintf(buf, size, "%u", *(const unsigned *)p);
+	case T_ENTROPY:
+		return snprintf(buf, size, "%g", *(const double *)p);
+	case T_INTERVAL:
+	case T_LEVEL:
+		return v < 0 ? snprintf(buf, size, "auto") : snprintf(buf, size, "%d", v);
+	case T_TRISTATE:
+		return snprintf(buf, size, "%s", v < 0 ? "auto" : v ? "yes" : "no");
+	case T_BOOL:
+		return snprintf(buf, size, "%s", *(const bool *)p ? "yes" : "no");
+	}
+	return 0;
 }
 
 int config_format(const struct config *c, char *buf, size_t size)
 {
-	char order[64] = "", interval[16] = "auto";
+	size_t n = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(keys) && n < size; i++) {
+		char v[PATH_MAX];
+
+		format_value(&keys[i], c, v, sizeof(v));
+		n += (size_t)snprintf(buf + n, size - n, "%s = %s\n", keys[i].name, v);
+	}
+	return n >= size ? -ENOBUFS : 0;
+}
+
+static const char *why(const struct config_error *e, char *buf, size_t size)
+{
+	if (e->reason[0])
+		return e->reason;
+	snprintf(buf, size, "allowed %s", e->allowed ? e->allowed : "?");
+	return buf;
+}
+
+static int format_file(const struct config_error *e, const char *path, char *buf, size_t size)
+{
+	char tmp[160];
+
+	if (e->error == -ENOKEY)
+		return snprintf(buf, size, "%s:%u: unknown key '%s'", path, e->line, e->key);
+	if (e->error == -EBADMSG)
+		return snprintf(buf, size, "%s:%u: %s", path, e->line, e->reason);
+	return snprintf(buf, size, "%s:%u: invalid value '%s' for '%s': %s", path, e->line,
+			e->value, e->key, why(e, tmp, sizeof(tmp)));
+}
+
+static int format_flag(const struct config_error *e, char *buf, size_t size)
+{
+	char tmp[160];
+
+	if (e->error == -ENOKEY)
+		return snprintf(buf, size, "Unknown option '--%s'", e->key);
+	if (e->error == -EBADMSG)
+		return snprintf(buf, size, "Option --%s needs a value: --%s=VALUE", e->key, e->key);
+	return snprintf(buf, size, "Invalid value '%s' for --%s: %s", e->value, e->key,
+			why(e, tmp, sizeof(tmp)));
+}
+
+static int format_cmdline(const struct config_error *e, char *buf, size_t size)
+{
+	char tmp[160];
+
+	if (e->error == -ENOKEY)
+		return snprintf(buf, size, "Kernel command line: unknown key '%s', ignoring", e->key);
+	if (e->error == -EBADMSG)
+		return snprintf(buf, size, "Kernel command line: '%s' is %s, ignoring", e->key,
+				e->reason);
+	if (e->error == -EPERM)
+		return snprintf(buf, size, "Kernel command line: '%s=%s' would weaken the trust "
+				"rules of this confidential VM, ignoring (only %s can)", e->key,
+				e->value, CONFIG_DEFAULT_PATH);
+	return snprintf(buf, size, "Kernel command line: invalid value '%s' for '%s': %s, ignoring",
+			e->value, e->key, why(e, tmp, sizeof(tmp)));
+}
+
+int config_error_format(const struct config_error *e, const char *path, char *buf, size_t size)
+{
 	int n;
 
-	for (size_t i = 0; i < c->n_order; i++) {
-		strcat(order, i ? "," : "");
-		strcat(order, src_names[c->order[i]]);
+	switch (e->origin) {
+	case CONFIG_FILE:
+		n = format_file(e, path, buf, size);
+		break;
+	case CONFIG_FLAG:
+		n = format_flag(e, buf, size);
+		break;
+	default:
+		n = format_cmdline(e, buf, size);
+		break;
 	}
-	if (c->reseed_interval >= 0)
-		snprintf(interval, sizeof(interval), "%d", c->reseed_interval);
-	n = snprintf(buf, size,
-		     "sources = %s\nhwrng-device = %s\nhwrng-timeout = %u\negd = %s\n"
-		     "egd-timeout = %u\ncredit-hwrng = %u\ncredit-rdseed = %u\n"
-		     "credit-rdrand = %u\ncredit-egd = %u\nmin-entropy = %g\n"
-		     "reseed-interval = %s\nwakeup-threshold = %u\nfill-target = %u\n"
-		     "timeout = %u\nuser = %s\nconfidential = %s\ntrust-host = %s\n"
-		     "log-level = %d\n",
-		     order, c->hwrng_device, c->hwrng_timeout_msec, c->egd, c->egd_timeout_msec,
-		     c->credit[SRC_HWRNG], c->credit[SRC_RDSEED], c->credit[SRC_RDRAND],
-		     c->credit[SRC_EGD], c->min_entropy, interval, c->wakeup_threshold,
-		     c->fill_target, c->timeout_sec, c->user,
-		     c->confidential < 0 ? "auto" : c->confidential ? "yes" : "no",
-		     c->trust_host ? "yes" : "no", c->log_level);
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }

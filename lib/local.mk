@@ -3,6 +3,7 @@ noinst_LIBRARIES += lib/libvirtseed.a
 lib_libvirtseed_a_SOURCES = \
 	lib/macro.h \
 	lib/log.c lib/log.h \
+	lib/clock.c lib/clock.h \
 	lib/health.c lib/health.h \
 	lib/source.c lib/source.h \
 	lib/source-getrandom.c \
@@ -14,6 +15,7 @@ lib_libvirtseed_a_SOURCES = \
 	lib/seeder.c lib/seeder.h \
 	lib/conf.c lib/conf.h \
 	lib/sysinfo.c lib/sysinfo.h \
+	lib/policy.c lib/policy.h \
 	lib/privs.c lib/privs.h \
 	lib/sandbox.c lib/sandbox.h \
 	lib/notify.c lib/notify.h

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "clock.h"
+#include "macro.h"
 #include "seeder.h"
 
 bool seeder_satisfied(const struct seeder *s, const struct kernel_state *st)
@@ -28,6 +30,8 @@ static struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf,
 		if ((src->credit > 0) != credited || !source_usable(src, now_usec))
 			continue;
 		n = source_take(src, buf, SEEDER_CHUNK, now_usec);
+		if (n == -EAGAIN)
+			s->more = true; /* mid start-up test: ask again */
 		if (n > 0) {
 			*ret_n = n;
 			return src;
@@ -49,16 +53,36 @@ static int seeder_add(struct seeder *s, struct source *src, const uint8_t *buf, 
 	return 0;
 }
 
-/* 1: target reached; 0: no source could reach it now; < 0: the kernel refused. */
-int seeder_fill(struct seeder *s, uint64_t now_usec)
+/* One wakeup's work ends after the longest source timeout, so that a trickling source
+ * cannot hold the loop (and its signals and watchdog) for long.  Time spent is measured on
+ * the clock itself; the `now` handed in is the caller's schedule. */
+static uint64_t fill_deadline(const struct seeder *s)
 {
+	unsigned msec = 0;
+
+	for (size_t i = 0; i < s->n_sources; i++)
+		msec = MAX(msec, s->sources[i]->timeout_msec);
+	return now_usec() + (uint64_t)msec * USEC_PER_MSEC;
+}
+
+/* 1: target reached; 0: no source could reach it now (or the wakeup's time is up: the
+ * caller comes back at once); < 0: the kernel refused. */
+int seeder_fill(struct seeder *s, uint64_t now)
+{
+	uint64_t deadline = fill_deadline(s);
 	uint8_t buf[SEEDER_CHUNK];
 	struct kernel_state st;
 	bool mixed = false;
 	int r = 0;
 
 	s->fills++;
+	s->more = false;
 	for (unsigned round = 0; round < SEEDER_MAX_ROUNDS; round++) {
+		if (round > 0 && now_usec() >= deadline) {
+			s->more = true;
+			r = 0;
+			break;
+		}
 		struct source *src;
 		ssize_t n;
 
@@ -67,9 +91,9 @@ int seeder_fill(struct seeder *s, uint64_t now_usec)
 			r = r < 0 ? r : 1;
 			break;
 		}
-		src = seeder_take(s, true, buf, &n, now_usec);
+		src = seeder_take(s, true, buf, &n, now);
 		if (!src && !mixed) {
-			src = seeder_take(s, false, buf, &n, now_usec);
+			src = seeder_take(s, false, buf, &n, now);
 			mixed = true;
 		}
 		if (!src) {

@@ -20,6 +20,7 @@ struct seeder {
 	unsigned fill_target;       /* old kernels: entropy_avail to refill to */
 	uint64_t reseed_usec;       /* 0: no reseed cadence */
 	uint64_t last_reseed_usec;
+	bool more;                  /* the last fill stopped early: calling again may give more */
 	uint64_t bits_credited, bytes_added, fills, reseeds;
 };
 

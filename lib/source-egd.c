@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "address.h"
+#include "clock.h"
 #include "egd-proto.h"
 #include "macro.h"
 #include "source.h"
@@ -23,14 +23,6 @@ struct egd_client {
 	size_t owed;
 	uint64_t deadline_usec;
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static int egd_wait(int fd, short events, uint64_t deadline_usec)
 {
@@ -159,6 +151,35 @@ static ssize_t egd_read(struct source *s, uint8_t *buf, size_t n)
 	return r < 0 ? r : (ssize_t)n;
 }
 
+/* A late reply: drop what is owed without waiting.  Bytes nobody asked for, or the end of
+ * the connection, disconnect it: the byte stream can no longer be trusted. */
+static int egd_drain(struct source *s)
+{
+	struct egd_client *c = s->data;
+	uint8_t sink[EGD_MAX_READ];
+	struct pollfd pfd;
+	int r = 0;
+
+	while (c && s->fd >= 0 && c->owed > 0) {
+		ssize_t k = read(s->fd, sink, MIN(c->owed, sizeof(sink)));
+
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (k <= 0) {
+			r = k == 0 ? -ECONNRESET : -errno;
+			break;
+		}
+		c->owed -= (size_t)k;
+	}
+	explicit_bzero(sink, sizeof(sink));
+	pfd = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+	if (r == 0 && c && c->owed == 0 && s->fd >= 0 && poll(&pfd, 1, 0) > 0)
+		r = -EBADMSG;
+	if (r < 0)
+		egd_disconnect(s);
+	return r;
+}
+
 static void egd_close(struct source *s)
 {
 	egd_disconnect(s);
@@ -171,5 +192,6 @@ const struct source_ops source_egd_ops = {
 	.open = egd_open,
 	.read = egd_read,
 	.close = egd_close,
+	.drain = egd_drain,
 	.from_host = true,
 };

@@ -145,6 +145,18 @@ static ssize_t hwrng_read(struct source *s, uint8_t *buf, size_t n)
 	return hwrng_collect(h, buf, n);
 }
 
+/* A late answer: dropped, so that the pipe does not stay readable. */
+static int hwrng_drain(struct source *s)
+{
+	struct hwrng *h = s->data;
+	uint8_t sink[HWRNG_MAX_READ];
+
+	if (h && h->pending)
+		(void)hwrng_collect(h, sink, sizeof(sink));
+	explicit_bzero(sink, sizeof(sink));
+	return 0;
+}
+
 /* The thread may be stuck in the device forever: cancel, never join. */
 static void hwrng_close(struct source *s)
 {
@@ -173,5 +185,6 @@ const struct source_ops source_hwrng_ops = {
 	.open = hwrng_open,
 	.read = hwrng_read,
 	.close = hwrng_close,
+	.drain = hwrng_drain,
 	.from_host = true,
 };
