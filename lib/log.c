@@ -28,13 +28,14 @@ static bool log_prefix(void)
 void log_internal(int level, int error, const char *fmt, ...)
 {
 	int saved = errno;
+	bool prefix = log_prefix(); /* isatty() sets errno: before %m's errno is set */
 	va_list ap;
 
-	errno = error < 0 ? -error : error;
 	va_start(ap, fmt);
 	flockfile(stderr);
-	if (log_prefix())
+	if (prefix)
 		fprintf(stderr, "<%d>", level);
+	errno = error < 0 ? -error : error;
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	funlockfile(stderr);
