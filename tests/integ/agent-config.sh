@@ -1,27 +1,96 @@
 #!/bin/sh
-# Bad configuration is one clear error naming the key; --status and --until-ready work.
+# Every bad flag, file line and kernel command line item gets one line naming the key, the
+# value and what is allowed, with the exit code a person or a unit sees.  Then --status and
+# --until-ready with a good configuration.
 # shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
-
-expect_error() { # expected-message, args...
-	msg=$1
-	shift
-	if "$AGENT" "$@" >"$TMP/out" 2>&1; then
-		fail "'$*' succeeded"
-	fi
-	grep -q "$msg" "$TMP/out" || { cat "$TMP/out"; fail "'$*': no '$msg'"; }
-}
-
-printf 'sources = rdrand\ncredit-rdrand = 12\n' >"$TMP/bad.conf"
-expect_error "bad.conf:2: invalid line" --config="$TMP/bad.conf" --status
-printf 'sources = rdrand\nbogus = 1\n' >"$TMP/bad.conf"
-expect_error "bad.conf:2: unknown key" --config="$TMP/bad.conf" --status
-expect_error "Unknown option '--frobnicate'" --frobnicate=1 --status
-expect_error "Invalid value for --timeout" --timeout=never --status
-expect_error "Failed to open configuration" --config="$TMP/missing.conf" --status
-expect_error "Unexpected argument 'now'" now
-
 need_root
+
+# check EXIT MESSAGE ARGS...: the first line printed is MESSAGE (priority prefix dropped).
+check() {
+	want_rc=$1 msg=$2
+	shift 2
+	"$AGENT" "$@" >"$TMP/out" 2>&1
+	rc=$?
+	got=$(sed -n 's/^<[0-7]>//; 1p' "$TMP/out")
+	[ "$rc" = "$want_rc" ] || { cat "$TMP/out"; fail "'$*': exit $rc, not $want_rc"; }
+	[ "$got" = "$msg" ] || fail "'$*':
+  got  '$got'
+  want '$msg'"
+	rows=$((rows + 1))
+}
+rows=0
+C=$TMP/c.conf
+conf() { printf "$1" >"$C"; }
+allowed_egd="allowed unix:PATH, tcp:HOST:PORT, vsock:CID:PORT, serial:PATH or a device path"
+
+# Flags.
+check 1 "Unknown option '--bogus'" --bogus
+check 1 "Unknown option '--frobnicate'" --frobnicate=1 --status
+check 1 "Option --timeout needs a value: --timeout=VALUE" --timeout
+check 1 "Invalid value 'never' for --timeout: allowed 1 to 3600 (seconds)" --timeout=never
+check 1 "Invalid value '9' for --credit-hwrng: allowed 0 to 8 (bits per byte)" --credit-hwrng=9
+check 1 "Invalid value '' for --sources: allowed a comma-separated list of hwrng, rdseed, \
+rdrand, egd, each at most once" --sources=
+check 1 "Invalid value 'rdrand,tpm' for --sources: allowed a comma-separated list of hwrng, rdseed, \
+rdrand, egd, each at most once" --sources=rdrand,tpm
+check 1 "Invalid value '11' for --log-level: allowed emerg, alert, crit, err, warning, \
+notice, info, debug or 0 to 7" --log-level=11
+check 1 "Invalid value 'vsock:x:y' for --egd: $allowed_egd" --egd=vsock:x:y
+check 1 "Invalid value 'tcp:1.2.3' for --egd: $allowed_egd" --egd=tcp:1.2.3
+check 1 "Invalid value 'nosuch' for --user: no such user" --user=nosuch
+check 1 "Invalid value '0.4' for --min-entropy: allowed 0.5 to 8 (bits per byte)" \
+	--min-entropy=0.4
+check 1 "Invalid value '8' for --credit-hwrng: more than min-entropy = 0.5: a source is \
+credited at most the min-entropy its health tests assume" --credit-hwrng=8 --min-entropy=0.5
+check 1 "Unexpected argument 'now': options are --KEY=VALUE" now
+check 1 "Failed to open configuration '$TMP/missing.conf': No such file or directory" \
+	--config="$TMP/missing.conf"
+
+# File lines.
+conf 'sources = rdrand\ncredit-rdrand = 12\n'
+check 1 "$C:2: invalid value '12' for 'credit-rdrand': allowed 0 to 8 (bits per byte)" \
+	--config="$C" --status
+conf 'sources = rdrand\nbogus = 1\n'
+check 1 "$C:2: unknown key 'bogus'" --config="$C" --status
+conf 'timeout = 5\nno equals here\n'
+check 1 "$C:2: expected 'key = value'" --config="$C"
+printf 'timeout = 5\ntime\000out = 6\nsources = rdrand\n' >"$C"
+check 1 "$C:2: NUL byte in the line" --config="$C"
+conf 'egd = tcp:1.2.3\n'
+check 1 "$C:1: invalid value 'tcp:1.2.3' for 'egd': $allowed_egd" --config="$C"
+conf 'user = nosuch\n'
+check 1 "$C:1: invalid value 'nosuch' for 'user': no such user" --config="$C"
+conf 'credit-egd = 6\nmin-entropy = 4\n'
+check 1 "$C:1: invalid value '6' for 'credit-egd': more than min-entropy = 4: a source is \
+credited at most the min-entropy its health tests assume" --config="$C"
+head -c 70000 /dev/zero | tr '\0' '#' >"$C"
+check 1 "$C: larger than 65536 bytes" --config="$C"
+
+# Kernel command line items: logged and ignored; the agent goes on (here: --status).
+printf 'sources = rdrand\n' >"$C"
+cmdline() { # MESSAGE ITEMS
+	VIRTSEED_PROC_CMDLINE="$2" check 0 "$1" --config="$C" --status
+}
+cmdline "Kernel command line: unknown key 'virtseed.bogus', ignoring" "quiet virtseed.bogus=1"
+cmdline "Kernel command line: invalid value 'abc' for 'virtseed.timeout': allowed 1 to 3600 \
+(seconds), ignoring" "virtseed.timeout=abc"
+cmdline "Kernel command line: invalid value 'vsock:x:y' for 'virtseed.egd': $allowed_egd, \
+ignoring" "virtseed.egd=vsock:x:y"
+cmdline "Kernel command line: invalid value 'nosuch' for 'virtseed.user': no such user, \
+ignoring" "virtseed.user=nosuch"
+cmdline "Kernel command line: 'virtseed.hwrng-device' is longer than 1023 bytes, ignoring" \
+	"virtseed.hwrng-device=/$(head -c 1100 /dev/zero | tr '\0' a)"
+grep -q '^hwrng-device = /dev/hwrng$' "$TMP/out" || fail "a long item was applied"
+cmdline "Kernel command line: invalid value '3' for 'virtseed.credit-egd': more than \
+min-entropy = 1: a source is credited at most the min-entropy its health tests assume, \
+ignoring" "virtseed.min-entropy=1 virtseed.credit-egd=3"
+VIRTSEED_PROC_CMDLINE="virtseed.timeout=8 -- virtseed.bogus=1 virtseed.timeout=9" \
+	"$AGENT" --config="$C" --status >"$TMP/out" 2>&1 || fail "--status failed"
+grep -q 'Kernel command line' "$TMP/out" && fail "init's arguments after -- were parsed"
+grep -q '^timeout = 8$' "$TMP/out" || fail "virtseed.timeout=8 before -- not applied"
+echo "$rows messages as expected"
+
 printf 'sources = rdrand\ntimeout = 7\n' >"$TMP/good.conf"
 "$AGENT" --config="$TMP/good.conf" --status --timeout=9 >"$TMP/status" 2>&1 ||
 	{ cat "$TMP/status"; fail "--status failed"; }
