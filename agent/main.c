@@ -26,7 +26,7 @@ static const char *const allowed_syscalls[] = {
 	"rt_sigprocmask", "rt_sigreturn", "signalfd4", "socket", "connect", "sendto",
 	"recvfrom", "sendmsg", "getsockopt", "fcntl", "clone", "clone3", "mmap", "munmap",
 	"mprotect", "madvise", "brk", "set_robust_list", "rseq", "futex", "tgkill", "getpid",
-	"gettid", "exit", "exit_group", "sched_yield", "prctl", "getsockname",
+	"gettid", "exit", "exit_group", "sched_yield", "prctl", "getsockname", "pipe2",
 };
 
 #define MAX_POLLFDS (2 + SEEDER_MAX_SOURCES)
