@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "macro.h"
@@ -60,11 +61,11 @@ static const struct kernel_ops fake_kernel_ops = {
 	.state = fk_state, .add = fk_add, .reseed = fk_reseed, .set_threshold = fk_threshold,
 };
 
-enum fake_behaviour { GOOD, CONSTANT, STALLED };
+enum fake_behaviour { GOOD, CONSTANT, STALLED, ABSENT, NODEV, SLOW };
 
 static int fs_open(struct source *s)
 {
-	return 0;
+	return *(enum fake_behaviour *)s->data == ABSENT ? -ENOENT : 0;
 }
 
 static ssize_t fs_read(struct source *s, uint8_t *buf, size_t n)
@@ -73,6 +74,15 @@ static ssize_t fs_read(struct source *s, uint8_t *buf, size_t n)
 
 	if (*b == STALLED)
 		return -ETIMEDOUT;
+	if (*b == NODEV)
+		return -ENODEV;
+	if (*b == SLOW) {
+		/* 4 bytes every 2 ms: 512 ms for the 1024 start-up samples. */
+		struct timespec ts = { .tv_nsec = 2000000 };
+
+		nanosleep(&ts, NULL);
+		return getrandom(buf, MIN(n, 4), 0);
+	}
 	if (*b == CONSTANT) {
 		memset(buf, 0x5a, n);
 		return (ssize_t)n;
@@ -258,6 +268,84 @@ static void test_seeder_uncredited_source_is_mixed_once(void **state)
 	assert_true(plan.pollin);
 }
 
+static unsigned events[4], repeats;
+
+static void count_event(const struct source *s, enum source_event ev, int error, bool repeat)
+{
+	events[ev]++;
+	repeats += repeat;
+}
+
+static void test_seeder_absent_source_is_reopened_with_backoff(void **state)
+{
+	struct seeder sd;
+	struct fake_kernel k;
+	struct kernel_state st;
+	struct seeder_plan plan;
+	uint64_t t = 0;
+
+	setup(&sd, &k, KERNEL_GEN_NEW, 1, (enum fake_behaviour[]){ ABSENT }, (unsigned[]){ 4 });
+	memset(events, 0, sizeof(events));
+	sources[0].on_event = count_event;
+	/* 250 ms, then doubling, capped. */
+	for (uint64_t want = 250000; want <= SOURCE_BACKOFF_MAX_USEC; want *= 2) {
+		assert_int_equal(seeder_fill(&sd, t), 0);
+		assert_int_equal(sources[0].retry_usec, t + want);
+		fk_state(&k, &st);
+		seeder_plan(&sd, &st, t, &plan);
+		assert_int_equal(plan.wake_usec, t + want); /* --until-ready comes back then */
+		t += want;
+	}
+	assert_int_equal(seeder_fill(&sd, t), 0);
+	assert_int_equal(sources[0].retry_usec, t + SOURCE_BACKOFF_MAX_USEC);
+	behaviours[0] = GOOD;
+	assert_int_equal(seeder_fill(&sd, sources[0].retry_usec), 1);
+	assert_int_equal(k.credited, 256);
+	assert_int_equal(events[SOURCE_EV_PRESENT], 1);
+	assert_int_equal(repeats, events[SOURCE_EV_ABSENT] - 1); /* logged once */
+}
+
+static void test_seeder_nodev_is_reported_once(void **state)
+{
+	struct seeder sd;
+	struct fake_kernel k;
+
+	setup(&sd, &k, KERNEL_GEN_NEW, 1, (enum fake_behaviour[]){ NODEV }, (unsigned[]){ 4 });
+	memset(events, 0, sizeof(events));
+	repeats = 0;
+	sources[0].on_event = count_event;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(seeder_fill(&sd, sources[0].retry_usec), 0);
+	assert_int_equal(events[SOURCE_EV_FAILED], 5);
+	assert_int_equal(repeats, 4);
+}
+
+/* A slow source's start-up test is spread over fills of one timeout each, and the next
+ * source serves meanwhile. */
+static void test_seeder_slow_startup_is_bounded_per_fill(void **state)
+{
+	struct seeder sd;
+	struct fake_kernel k;
+	struct timespec t0, t1;
+	int fills = 0;
+
+	setup(&sd, &k, KERNEL_GEN_NEW, 1, (enum fake_behaviour[]){ SLOW }, (unsigned[]){ 4 });
+	sources[0].timeout_msec = 100;
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_true(seeder_fill(&sd, 0) >= 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* One timeout plus the read in progress, with room for a loaded machine. */
+		assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 <
+			    400);
+		fills++;
+	} while (sd.more && k.credited < 256 && fills < 100);
+	assert_true(fills >= 3);
+	assert_int_equal(sources[0].errors, 0);
+	assert_int_equal(sources[0].state, SOURCE_OK);
+	assert_int_equal(sources[0].health.startup_left, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +357,9 @@ int main(void)
 		cmocka_unit_test(test_seeder_stalled_source_falls_back_to_next),
 		cmocka_unit_test(test_seeder_constant_source_is_never_credited),
 		cmocka_unit_test(test_seeder_uncredited_source_is_mixed_once),
+		cmocka_unit_test(test_seeder_absent_source_is_reopened_with_backoff),
+		cmocka_unit_test(test_seeder_nodev_is_reported_once),
+		cmocka_unit_test(test_seeder_slow_startup_is_bounded_per_fill),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
