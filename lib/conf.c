@@ -128,12 +128,21 @@ static int parse_bool(const char *v, bool *ret)
 	return -EINVAL;
 }
 
+static bool printable(unsigned char c)
+{
+	return c >= 0x20 && c != 0x7f;
+}
+
+/* Values are printable and do not start or end with a blank (what prints must parse back). */
 static int parse_string(const char *v, char *dst, size_t size)
 {
 	size_t n = strlen(v);
 
-	if (n == 0 || n >= size)
+	if (n == 0 || n >= size || v[0] == ' ' || v[n - 1] == ' ')
 		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!printable((unsigned char)v[i]))
+			return -EINVAL;
 	memcpy(dst, v, n + 1);
 	return 0;
 }
@@ -234,6 +243,20 @@ int config_set(struct config *c, const char *key, const char *v)
 	return r;
 }
 
+/* Copies for a message: cut with "...", control bytes shown as '?' (no log injection). */
+static void copy_shown(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n < size)
+		snprintf(dst, size, "%s", src);
+	else
+		snprintf(dst, size, "%.*s...", (int)size - 4, src);
+	for (; *dst; dst++)
+		if (!printable((unsigned char)*dst))
+			*dst = '?';
+}
+
 /* The item that was refused, described for a person. */
 static int reject(struct config_error *e, enum config_origin origin, int error, const char *key,
 		  const char *value)
@@ -241,11 +264,8 @@ static int reject(struct config_error *e, enum config_origin origin, int error, 
 	const struct key *k = key_find(key);
 
 	*e = (struct config_error){ .origin = origin, .error = error, .line = e->line };
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	if (strlen(value) < sizeof(e->value))
-		snprintf(e->value, sizeof(e->value), "%s", value);
-	else
-		snprintf(e->value, sizeof(e->value), "%.*s...", (int)sizeof(e->value) - 4, value);
+	copy_shown(e->key, sizeof(e->key), key);
+	copy_shown(e->value, sizeof(e->value), value);
 	e->allowed = k ? k->allowed : NULL;
 	return error;
 }
@@ -431,7 +451,7 @@ static void cmdline_item(struct loader *l, char *item, size_t n, bool cut)
 		return;
 	}
 	if (r < 0 && in->bad) {
-		snprintf(e.key, sizeof(e.key), "%s", item);
+		copy_shown(e.key, sizeof(e.key), item);
 		in->bad(&e, in->userdata);
 	}
 }

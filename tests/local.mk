@@ -26,3 +26,16 @@ agent_integ_tests = tests/integ/agent-once.sh tests/integ/agent-caps.sh \
 	tests/integ/agent-egd.sh tests/integ/agent-luck.sh
 TESTS += $(agent_integ_tests) tests/shellcheck.sh
 EXTRA_DIST += $(agent_integ_tests) tests/integ/agent-luck.py tests/integ/lib.sh tests/shellcheck.sh tests/run-all.sh .ci/run
+
+# Fuzz targets of the agent's configuration: replay tests/corpus/ here; bench/fuzz.sh runs
+# them (and the distributor's) under libFuzzer.
+conf_fuzz_targets = tests/fuzz-conf-file tests/fuzz-conf-cmdline tests/fuzz-conf-flags
+check_PROGRAMS += $(conf_fuzz_targets)
+TESTS += $(conf_fuzz_targets)
+tests_fuzz_conf_file_SOURCES = tests/fuzz-conf-file.c tests/fuzz-conf.h tests/fuzz-replay.h
+tests_fuzz_conf_file_LDADD = $(LIBVIRTSEED_LIBS)
+tests_fuzz_conf_cmdline_SOURCES = tests/fuzz-conf-cmdline.c tests/fuzz-conf.h tests/fuzz-replay.h
+tests_fuzz_conf_cmdline_LDADD = $(LIBVIRTSEED_LIBS)
+tests_fuzz_conf_flags_SOURCES = tests/fuzz-conf-flags.c tests/fuzz-conf.h tests/fuzz-replay.h
+tests_fuzz_conf_flags_LDADD = $(LIBVIRTSEED_LIBS)
+EXTRA_DIST += tests/corpus/conf-file tests/corpus/conf-cmdline tests/corpus/conf-flags
