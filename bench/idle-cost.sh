@@ -78,3 +78,11 @@ auto=$(awk '$1 == "virtseedd-auto" {print $2}' "$tmp/result")
 r60=$(awk '$1 == "virtseedd-reseed60" {print $2}' "$tmp/result")
 echo "goal: virtseedd-auto 0 wakeups (kernel hwrng thread feeds): $auto"
 echo "goal: virtseedd-reseed60 $((duration / 60)) wakeups (one per 60 s): $r60"
+
+# A quarantined source that answers late (EGD reply 300 ms after its 100 ms deadline) must
+# not keep the agent busy: CPU time in the 10 s after the late answer, goal <= 10 ms.
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 "$(dirname "$0")/../tests/integ/agent-luck.py" "$agent" late_egd 10 |
+		sed -n 's/^  //p'
+	echo "goal: <= 10 ms of CPU in the 10 s after a late answer"
+fi

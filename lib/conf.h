@@ -17,7 +17,7 @@ enum src_kind { SRC_HWRNG, SRC_RDSEED, SRC_RDRAND, SRC_EGD, _SRC_MAX };
 struct config {
 	enum src_kind order[CONFIG_MAX_SOURCES];
 	size_t n_order;
-	char hwrng_device[PATH_MAX];
+	char hwrng_device[CONFIG_VALUE_MAX];
 	unsigned hwrng_timeout_msec;
 	char egd[CONFIG_VALUE_MAX];
 	unsigned egd_timeout_msec;
