@@ -74,10 +74,10 @@ run s1-itools none itools none "$n" $(rng)
 run s1-itools virtseed itools virtseed "$n" $(rng)
 run s2 none dracut systemd-none 1 -cpu max
 run s2 rngd dracut systemd-rngd "$n" -cpu max
-run s2 virtseed dracut systemd "$n" -cpu max
-run s2 unit dracut systemd-unit "$n" -cpu max
+APPEND=virtseed.credit-rdrand=4 run s2 virtseed dracut systemd "$n" -cpu max
+APPEND=virtseed.credit-rdrand=4 run s2 unit dracut systemd-unit "$n" -cpu max
 run s2-itools none itools none 1 -cpu max
-run s2-itools virtseed itools virtseed "$n" -cpu max
+APPEND=virtseed.credit-rdrand=4 run s2-itools virtseed itools virtseed "$n" -cpu max
 APPEND="rd.virtseed.egd=/dev/virtio-ports/org.virtseed.egd" \
 	run s3 virtseed dracut systemd "$n" -cpu qemu64 "${serial[@]}"
 }

@@ -580,7 +580,7 @@ int config_format(const struct config *c, char *buf, size_t size)
 	size_t n = 0;
 
 	for (size_t i = 0; i < ELEMENTSOF(keys) && n < size; i++) {
-		char v[PATH_MAX];
+		char v[CONFIG_VALUE_MAX + 8];
 
 		format_value(&keys[i], c, v, sizeof(v));
 		n += (size_t)snprintf(buf + n, size - n, "%s = %s\n", keys[i].name, v);

@@ -16,7 +16,7 @@ kill -STOP "$EGD_PID"
 log=$BOOT_WORK/faults-stall.log
 BOOT_UNTIL=('virtseed: (seeded|not seeded):' "$UDEV_TRIGGER")
 # shellcheck disable=SC2046 # word splitting of the QEMU arguments is wanted
-boot_run "$img" "$log" "entropy_boot.max=60 entropy_boot.hold=60" -cpu max \
+boot_run "$img" "$log" "entropy_boot.max=60 entropy_boot.hold=60 virtseed.credit-rdrand=4" -cpu max \
 	-name guest=boot-s4a $(qemu_rng_egd s4)
 kill -CONT "$EGD_PID"
 egd_stop

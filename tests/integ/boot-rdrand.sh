@@ -1,5 +1,7 @@
 #!/bin/bash
-# Scenario 2: no virtio-rng, -cpu max (RDRAND, untrusted by the kernel: trust_cpu=off).  The
+# Scenario 2: no virtio-rng, -cpu max (RDRAND, untrusted by the kernel: trust_cpu=off).  With
+# trust_cpu=off the agent credits RDRAND only when told to (virtseed.credit-rdrand=4; without
+# it the bytes are mixed, credited 0: checked once).  The
 # agent's conditioned RDRAND seeds the kernel from the initramfs, before udev's coldplug, in
 # the dracut+systemd image (from the pre-init wrapper, before systemd starts; and from the
 # initrd unit alone with virtseed_preinit=no) and in the initramfs-tools image, with AES-NI
@@ -19,7 +21,8 @@ for run in dracut:systemd:max dracut:systemd-unit:max itools:virtseed:max \
 	name=$flavor-$cpu
 	log=$BOOT_WORK/rdrand-$name.log
 	img=$(boot_image "$kind" "$flavor") || fail "image build failed"
-	boot_run "$img" "$log" "entropy_boot.max=40 entropy_boot.hold=40" -cpu "$cpu"
+	boot_run "$img" "$log" "entropy_boot.max=40 entropy_boot.hold=40 virtseed.credit-rdrand=4" \
+		-cpu "$cpu"
 	assert_tracer "$log"
 	assert_seeded_by_agent "$log"
 	grep -q 'virtseed: seeded:.*rdrand=[1-9][0-9]* bits' "$log" ||
@@ -31,6 +34,16 @@ for run in dracut:systemd:max dracut:systemd-unit:max itools:virtseed:max \
 	note "$name: crng init done $(crng_after_init "$log") s after /init," \
 		"agent seeded in $(seeded_ms "$log") ms"
 done
+
+# trust_cpu=off and no explicit credit: RDRAND is mixed, credited nothing, and --status's rule
+# is in the log.
+log=$BOOT_WORK/rdrand-untrusted.log
+BOOT_UNTIL=('Source rdrand: ready, credit 0 bits/byte \(random.trust_cpu=off')
+img=$(boot_image itools virtseed)
+boot_run "$img" "$log" "entropy_boot.max=30" -cpu max
+grep -q 'Source rdrand: ready, credit 0 bits/byte (random.trust_cpu=off on the kernel command line, no explicit credit)' \
+	"$log" || fail "trust_cpu=off: RDRAND credited without an explicit credit-rdrand: $log"
+! grep -q 'virtseed: seeded:.*rdrand=[1-9]' "$log" || fail "trust_cpu=off: RDRAND credited"
 
 BOOT_UNTIL=()
 log=$BOOT_WORK/rdrand-off.log
