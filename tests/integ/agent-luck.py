@@ -60,6 +60,15 @@ class Agent:
         time.sleep(0.05)
         return self.text()[before:]
 
+    def wait_credited(self, source):
+        """SIGUSR1 until the counters show source credited; returns whether it was."""
+        want = r"Source %s: [1-9]\d* bytes read, [1-9]\d* bits credited" % source
+        for _ in range(20):
+            if re.search(want, self.counters()):
+                return True
+            time.sleep(0.25)
+        return False
+
     def stop(self):
         t = time.monotonic()
         self.p.send_signal(signal.SIGTERM)
@@ -158,14 +167,9 @@ def absent_egd():
                r"250 ms")
     EgdServer(sock, listen_after=1.0)
     a.wait_log(r"Source egd unix:\S+: available now", 5)
-    out = ""
-    for _ in range(20):
-        out = a.counters()
-        if re.search(r"Source egd: [1-9]\d* bytes read, [1-9]\d* bits credited", out):
-            break
-        time.sleep(0.25)
+    ok = a.wait_credited("egd")
     a.stop()
-    assert re.search(r"Source egd: [1-9]\d* bytes read, [1-9]\d* bits credited", out), out
+    assert ok, a.text()
 
 
 def absent_hwrng():
@@ -185,16 +189,11 @@ def absent_hwrng():
             time.sleep(0.05)
     threading.Thread(target=feed, daemon=True).start()
     a.wait_log(r"Source hwrng \S+: available now", 5)
-    out = ""
-    for _ in range(20):
-        out = a.counters()
-        if re.search(r"Source hwrng: [1-9]\d* bytes read, [1-9]\d* bits credited", out):
-            break
-        time.sleep(0.25)
+    ok = a.wait_credited("hwrng")
     stop.set()
     a.stop()
     os.close(w)
-    assert re.search(r"Source hwrng: [1-9]\d* bytes read, [1-9]\d* bits credited", out), out
+    assert ok, a.text()
 
 
 def trickle_writer(fifo):
