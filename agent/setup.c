@@ -46,10 +46,11 @@ static unsigned credit_of(const struct agent *a, enum src_kind k)
 	return a->config.credit[k];
 }
 
-static int setup_source(struct agent *a, enum src_kind k, uint64_t now)
+/* S joins the seeder's sources unless it is the fork-only /dev/hwrng reader. */
+static int setup_source(struct agent *a, enum src_kind k, struct source *s, uint64_t now)
 {
 	const struct config *c = &a->config;
-	struct source *s = &a->sources[k];
+	bool fork_only = s == &a->fork.hwrng;
 	const char *path = k == SRC_HWRNG ? c->hwrng_device : k == SRC_EGD && c->egd[0] ? c->egd : NULL;
 	int r = source_init(s, kind_ops[k], path, c->min_entropy);
 
@@ -67,9 +68,12 @@ static int setup_source(struct agent *a, enum src_kind k, uint64_t now)
 			 path ? path : "", strerror(-r));
 		return 0;
 	}
-	log_info("Source %s%s%s: ready, credit %u bits/byte", s->ops->name, path ? " " : "",
-		 path ? path : "", s->credit);
-	a->seeder.sources[a->seeder.n_sources++] = s;
+	log_info("Source %s%s%s: ready, credit %u bits/byte%s", s->ops->name, path ? " " : "",
+		 path ? path : "", s->credit, fork_only ? ", read once per VM fork" : "");
+	if (fork_only)
+		a->fork.has_hwrng = true;
+	else
+		a->seeder.sources[a->seeder.n_sources++] = s;
 	return 0;
 }
 
@@ -84,9 +88,12 @@ static int setup_sources(struct agent *a)
 		if (k == SRC_HWRNG && hwrng_left_to_kernel(a)) {
 			log_info("Source hwrng: the kernel's hwrng thread already credits %s "
 				 "(quality %d), leaving it alone.", a->hwrng.current, a->hwrng.quality);
+			r = a->fork.method != FORK_NONE ? setup_source(a, k, &a->fork.hwrng, now) : 0;
+			if (r < 0)
+				return r;
 			continue;
 		}
-		r = setup_source(a, k, now);
+		r = setup_source(a, k, &a->sources[k], now);
 		if (r < 0)
 			return r;
 	}
@@ -128,6 +135,7 @@ int agent_setup(struct agent *a)
 	r = setup_kernel(a);
 	if (r < 0)
 		return r;
+	(void)agent_fork_setup(a);
 	if (a->config.reseed_interval >= 0)
 		a->seeder.reseed_usec = (uint64_t)a->config.reseed_interval * USEC_PER_SEC;
 	else if (!hwrng_left_to_kernel(a))
@@ -137,10 +145,12 @@ int agent_setup(struct agent *a)
 
 void agent_status_line(const struct agent *a, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "credited %llu bits in %llu bytes, %llu fills, %llu reseeds",
+	int n = snprintf(buf, size, "credited %llu bits in %llu bytes, %llu fills, %llu reseeds, "
+			 "%llu forks, %llu fork reseeds",
 			 (unsigned long long)a->seeder.bits_credited,
 			 (unsigned long long)a->seeder.bytes_added,
-			 (unsigned long long)a->seeder.fills, (unsigned long long)a->seeder.reseeds);
+			 (unsigned long long)a->seeder.fills, (unsigned long long)a->seeder.reseeds,
+			 (unsigned long long)a->fork.forks, (unsigned long long)a->fork.reseeds);
 
 	for (size_t i = 0; i < a->seeder.n_sources && n > 0 && (size_t)n < size; i++) {
 		const struct source *s = a->seeder.sources[i];

@@ -195,6 +195,8 @@ int config_set(struct config *c, const char *key, const char *v)
 		return parse_bool(v, &c->trust_host);
 	if (strcmp(key, "log-level") == 0)
 		return parse_level(v, &c->log_level);
+	if (strcmp(key, "fork-detect") == 0)
+		return fork_mode_parse(v, &c->fork_detect);
 	return -ENOKEY;
 }
 
@@ -364,12 +366,13 @@ int config_format(const struct config *c, char *buf, size_t size)
 		     "credit-rdrand = %u\ncredit-egd = %u\nmin-entropy = %g\n"
 		     "reseed-interval = %s\nwakeup-threshold = %u\nfill-target = %u\n"
 		     "timeout = %u\nuser = %s\nconfidential = %s\ntrust-host = %s\n"
-		     "log-level = %d\n",
+		     "log-level = %d\nfork-detect = %s\n",
 		     order, c->hwrng_device, c->hwrng_timeout_msec, c->egd, c->egd_timeout_msec,
 		     c->credit[SRC_HWRNG], c->credit[SRC_RDSEED], c->credit[SRC_RDRAND],
 		     c->credit[SRC_EGD], c->min_entropy, interval, c->wakeup_threshold,
 		     c->fill_target, c->timeout_sec, c->user,
 		     c->confidential < 0 ? "auto" : c->confidential ? "yes" : "no",
-		     c->trust_host ? "yes" : "no", c->log_level);
+		     c->trust_host ? "yes" : "no", c->log_level,
+		     fork_mode_name(c->fork_detect));
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }

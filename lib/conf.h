@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fork.h"
+
 #define CONFIG_MAX_SOURCES 4
 #define CONFIG_VALUE_MAX 256
 #define CONFIG_LINE_MAX 1024
@@ -31,6 +33,7 @@ struct config {
 	bool trust_host;
 	int log_level;
 	bool disabled;               /* rd.virtseed=0 in the initramfs */
+	enum fork_mode fork_detect;
 };
 
 /* Called for each bad kernel command line item, which is then ignored. */

@@ -18,8 +18,8 @@ bool seeder_satisfied(const struct seeder *s, const struct kernel_state *st)
 }
 
 /* The first source, in order, that gives bytes; credited ones first unless uncredited. */
-static struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf, ssize_t *ret_n,
-				  uint64_t now_usec)
+struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf, ssize_t *ret_n,
+			   uint64_t now_usec)
 {
 	for (size_t i = 0; i < s->n_sources; i++) {
 		struct source *src = s->sources[i];
@@ -36,7 +36,7 @@ static struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf,
 	return NULL;
 }
 
-static int seeder_add(struct seeder *s, struct source *src, const uint8_t *buf, size_t n)
+int seeder_add(struct seeder *s, struct source *src, const uint8_t *buf, size_t n)
 {
 	unsigned bits = (unsigned)n * src->credit;
 	int r = s->kernel.ops->add(s->kernel.ctx, buf, n, bits);
