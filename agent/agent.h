@@ -48,6 +48,7 @@ void agent_log_counters(const struct agent *a, const char *why);
 void agent_status_line(const struct agent *a, char *buf, size_t size);
 int agent_print_status(struct agent *a);
 int agent_fork_setup(struct agent *a);
+void agent_fork_start(struct agent *a);
 int agent_fork_on_wakeup(struct agent *a, const struct pollfd *p);
 struct pollfd agent_fork_pollfd(const struct agent *a);
 bool agent_fork_needs_syslog(const struct agent *a);

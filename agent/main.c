@@ -281,6 +281,7 @@ static int run_loop(struct agent *a)
 	l.sig_fd = signals_open();
 	if (l.sig_fd < 0)
 		return log_errno(l.sig_fd, "Failed to set up signals: %m"), EXIT_FAILURE;
+	agent_fork_start(a);
 	r = run(&l);
 	if (a->mode == MODE_DAEMON)
 		notify("STOPPING=1");

@@ -13,20 +13,30 @@
 #include "forkseed.h"
 #include "macro.h"
 
+/*
+ * Only sources open and answering now: a fork is no time to probe absent hardware (opening
+ * a missing /dev/hwrng makes the kernel run modprobe, ~0.2 s in a TCG guest) or to wait for
+ * a quarantined one.
+ */
 static struct source *forkseed_take(struct seeder *s, struct source *once, bool *once_tried,
-				    uint8_t *buf, ssize_t *ret_n, uint64_t now_usec)
+				    bool credited, uint8_t *buf, ssize_t *ret_n, uint64_t now_usec)
 {
-	if (once && !*once_tried) {
+	for (size_t i = 0; i <= s->n_sources; i++) {
+		struct source *src = i == 0 ? once : s->sources[i - 1];
 		ssize_t n;
 
-		*once_tried = true;
-		n = source_take(once, buf, SEEDER_CHUNK, now_usec);
+		if (!src || src->state != SOURCE_OK || (src->credit > 0) != credited ||
+		    (src == once && *once_tried))
+			continue;
+		if (src == once)
+			*once_tried = true;
+		n = source_take(src, buf, SEEDER_CHUNK, now_usec);
 		if (n > 0) {
 			*ret_n = n;
-			return once;
+			return src;
 		}
 	}
-	return seeder_take(s, true, buf, ret_n, now_usec);
+	return NULL;
 }
 
 static int forkseed_add(struct seeder *s, struct source *src, const uint8_t *buf, size_t n,
@@ -57,7 +67,7 @@ int forkseed_run(struct seeder *s, struct source *once, uint64_t now_usec,
 
 	sha256_init(&h);
 	for (unsigned i = 0; i < FORKSEED_MAX_ROUNDS && res.bits < FORKSEED_MIN_BITS; i++) {
-		struct source *src = forkseed_take(s, once, &once_tried, buf, &n, now_usec);
+		struct source *src = forkseed_take(s, once, &once_tried, true, buf, &n, now_usec);
 
 		if (!src)
 			break;
@@ -67,7 +77,7 @@ int forkseed_run(struct seeder *s, struct source *once, uint64_t now_usec,
 	}
 	/* Nothing credited (a confidential VM's host bytes only): still better than nothing. */
 	if (res.bytes == 0) {
-		struct source *src = seeder_take(s, false, buf, &n, now_usec);
+		struct source *src = forkseed_take(s, once, &once_tried, false, buf, &n, now_usec);
 
 		r = src ? forkseed_add(s, src, buf, (size_t)n, &h, &res) : 0;
 		if (r < 0)

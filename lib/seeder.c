@@ -18,8 +18,8 @@ bool seeder_satisfied(const struct seeder *s, const struct kernel_state *st)
 }
 
 /* The first source, in order, that gives bytes; credited ones first unless uncredited. */
-struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf, ssize_t *ret_n,
-			   uint64_t now_usec)
+static struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf, ssize_t *ret_n,
+				  uint64_t now_usec)
 {
 	for (size_t i = 0; i < s->n_sources; i++) {
 		struct source *src = s->sources[i];

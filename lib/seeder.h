@@ -29,8 +29,6 @@ struct seeder_plan {
 	uint64_t wake_usec; /* absolute time of the next timed action, 0 = none */
 };
 
-struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf, ssize_t *ret_n,
-			   uint64_t now_usec);
 int seeder_add(struct seeder *s, struct source *src, const uint8_t *buf, size_t n);
 int seeder_fill(struct seeder *s, uint64_t now_usec);
 int seeder_reseed(struct seeder *s, uint64_t now_usec);

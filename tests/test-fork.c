@@ -308,6 +308,9 @@ static void rig_init(struct rig *r, enum kernel_gen gen, uint64_t seed, unsigned
 	r->src.data = &r->f_src;
 	r->once.credit = r->src.credit = credit;
 	r->sd.sources[0] = &r->src;
+	/* Both opened at start, as the agent does. */
+	assert_int_equal(source_open(&r->once, 0), 0);
+	assert_int_equal(source_open(&r->src, 0), 0);
 }
 
 static void test_forkseed_prefers_the_once_source_and_reseeds(void **state)
@@ -406,6 +409,22 @@ static void test_forkseed_old_kernel_refills(void **state)
 	assert_true(r.k.entropy >= 3072);
 }
 
+static void test_forkseed_skips_sources_not_open(void **state)
+{
+	struct rig r;
+	struct forkseed_result res;
+
+	/* An absent /dev/hwrng is retried by fills, never probed after a fork. */
+	rig_init(&r, KERNEL_GEN_NEW, 1, 4);
+	r.once.state = SOURCE_UNAVAILABLE;
+	r.once.retry_usec = 0;
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
+	assert_string_equal(res.source, "rdrand");
+	assert_int_equal(r.f_once.reads, 0);
+	r.src.state = SOURCE_QUARANTINED;
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), -ENODATA);
+}
+
 static void test_forkseed_reseed_refused(void **state)
 {
 	struct rig r;
@@ -436,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_forkseed_no_source),
 		cmocka_unit_test(test_forkseed_uncredited_bytes_still_mixed),
 		cmocka_unit_test(test_forkseed_old_kernel_refills),
+		cmocka_unit_test(test_forkseed_skips_sources_not_open),
 		cmocka_unit_test(test_forkseed_reseed_refused),
 	};
 
