@@ -28,3 +28,8 @@ agent_integ_tests = tests/integ/agent-once.sh tests/integ/agent-caps.sh \
 	tests/integ/agent-egd.sh
 TESTS += $(agent_integ_tests) tests/shellcheck.sh
 EXTRA_DIST += $(agent_integ_tests) tests/integ/lib.sh tests/shellcheck.sh tests/run-all.sh .ci/run
+
+# VM fork: QEMU guests snapshotted and restored as clones (root, QEMU; skip otherwise).
+fork_boot_tests = tests/integ/boot-fork.sh tests/integ/boot-fork-none.sh
+TESTS += $(fork_boot_tests)
+EXTRA_DIST += $(fork_boot_tests) tests/integ/boot-fork-lib.sh tests/integ/qmp-fork.py

@@ -1,10 +1,12 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154,SC2034 # top_srcdir etc. come from boot-lib.sh; FORK_* are for the callers
 # boot-fork-lib.sh: VM fork tests and bench/fork.sh (sourced after boot-lib.sh, not a test).
 # A busybox guest (Debian's 6.1 kernel, or KERNEL=bzImage) runs virtseedd as a daemon with
 # its log in the kernel log (so each agent line has a printk timestamp next to the kernel's
 # fork notice), is snapshotted over QMP and restored as clones; each clone is a new QEMU
 # process with -incoming and a new vmgenid GUID.  FORK_QEMU (array): extra QEMU arguments
-# for every run (devices, CPU).  FORK_AGENT_ARGS: agent flags.
+# for every run (devices, CPU).  FORK_AGENT_ARGS: agent flags.  FORK_REBOOT=1: the guest
+# reboots itself after 8 s (QEMU keeps running, same vmgenid GUID).  FORK_NOAGENT=1: the
+# guest runs no agent.
 
 FORK_APPEND="console=ttyS0 loglevel=8 printk.devkmsg=on panic=-1 random.trust_cpu=off random.trust_bootloader=off"
 
@@ -20,7 +22,7 @@ while read -r m; do insmod "/modules/$m" 2>/dev/null; done </modules/order
 args=$(sed -n 's/.*forktest.args="\([^"]*\)".*/\1/p' /proc/cmdline)
 echo "FORKTEST start args=$args" >/dev/kmsg
 # shellcheck disable=SC2086
-/sbin/virtseedd $args 2>/dev/kmsg &
+grep -q forktest.noagent /proc/cmdline || /sbin/virtseedd $args 2>/dev/kmsg &
 grep -q forktest.reboot /proc/cmdline && { sleep 8; echo "FORKTEST reboot" >/dev/kmsg; reboot -f; }
 while :; do sleep 1000; done
 INIT
@@ -32,14 +34,15 @@ INIT
 # fork_qemu NAME CONSOLE [QEMU_ARGS...]: start a guest in the background (FORK_PID), QMP on
 # $BOOT_WORK/NAME.qmp.  Holds the shared QEMU lock while any guest of the test runs.
 fork_qemu() {
-	local name=$1 console=$2
+	local name=$1 console=$2 noreboot=(-no-reboot)
 	shift 2
+	[ -z "${FORK_REBOOT:-}" ] || noreboot=()
 	rm -f "$BOOT_WORK/$name.qmp"
 	: >"$console"
 	timeout 300 qemu-system-x86_64 -machine q35 -accel tcg -m 256 -smp 1 -nographic \
-		-no-reboot -name "guest=$name" -kernel "${KERNEL:-$BOOT_KDIR/vmlinuz}" \
-		-initrd "$BOOT_WORK/fork.img" \
-		-append "$FORK_APPEND forktest.args=\"${FORK_AGENT_ARGS:-}\"" \
+		"${noreboot[@]}" -name "guest=$name" \
+		-kernel "${KERNEL:-$BOOT_KDIR/vmlinuz}" -initrd "$BOOT_WORK/fork.img" \
+		-append "$FORK_APPEND ${FORK_REBOOT:+forktest.reboot} ${FORK_NOAGENT:+forktest.noagent} forktest.args=\"${FORK_AGENT_ARGS:-}\"" \
 		-qmp "unix:$BOOT_WORK/$name.qmp,server=on,wait=off" "${FORK_QEMU[@]}" "$@" \
 		</dev/null >"$console" 2>&1 &
 	FORK_PID=$!
@@ -76,7 +79,7 @@ fork_base() {
 }
 
 # fork_clone NAME WAIT_REGEX SECONDS: restore the snapshot, cont, wait for WAIT_REGEX; sets
-# FORK_CONT_MS (host monotonic ms at cont), FORK_WAITED (0 if the regex never showed).
+# FORK_CONT_MS (host wall-clock ms at cont), FORK_WAITED (0 if the regex never showed).
 fork_clone() {
 	local log=$BOOT_WORK/$1.log
 	fork_qemu "$1" "$log" -incoming "exec:cat $BOOT_WORK/state"

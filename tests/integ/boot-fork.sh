@@ -50,12 +50,12 @@ run_variant() {
 if [[ ${FORK_VARIANTS:-egd rdrand} == *egd* ]]; then
 	egd_start fork
 	# shellcheck disable=SC2207
-	FORK_QEMU=(-cpu qemu64 -device vmgenid,id=vg0 $(qemu_rng_egd fork))
+	FORK_QEMU=(-cpu qemu64 -device "vmgenid,id=vg0" $(qemu_rng_egd fork))
 	run_variant egd hwrng 'start-up test passed'
 	egd_stop
 fi
 if [[ ${FORK_VARIANTS:-egd rdrand} == *rdrand* ]]; then
-	FORK_QEMU=(-cpu max -device vmgenid,id=vg0)
+	FORK_QEMU=(-cpu max -device "vmgenid,id=vg0")
 	run_variant rdrand 'rd(rand|seed)' 'virtseed: seeded:'
 fi
 echo "ok: VM fork reseeds within 100 ms in both clones, different bytes"
