@@ -21,7 +21,7 @@ top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 boot_init
 need_bins
 fork_image "$BOOT_WORK/fork.img"
-FORK_AGENT_ARGS="--reseed-interval=0"
+FORK_AGENT_ARGS="--log-level=debug --reseed-interval=0"
 exec 9>"$BOOT_CACHE/qemu.lock"
 flock 9
 egd_start bench
