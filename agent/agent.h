@@ -2,10 +2,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 
 #include "clock.h"
 #include "conf.h"
+#include "fork.h"
 #include "policy.h"
 #include "pool.h"
 #include "seeder.h"
@@ -13,6 +16,20 @@
 #include "sysinfo.h"
 
 enum agent_mode { MODE_DAEMON, MODE_ONCE, MODE_UNTIL_READY, MODE_STATUS };
+
+/* VM fork detection (agent/fork.c): the chosen method's fd, and its counters. */
+struct fork_watch {
+	enum fork_method method;
+	int fd;                  /* pollable, or -1: checked at each wakeup (vmclock) */
+	short events;
+	int sysfs_fd, kmsg_fd, vmclock_fd;
+	const uint8_t *vmclock;  /* the mapped vmclock_abi */
+	struct fork_gen gen;
+	char device[PATH_MAX];   /* the vmgenid device's sysfs directory */
+	struct source hwrng;     /* /dev/hwrng left to the kernel: read once per fork */
+	bool has_hwrng;
+	uint64_t forks, reseeds;
+};
 
 struct agent {
 	struct config config;
@@ -26,6 +43,7 @@ struct agent {
 	struct hwrng_info hwrng;
 	bool kernel_feeds_hwrng;
 	uint64_t start_usec;
+	struct fork_watch fork;
 };
 
 int agent_setup(struct agent *a);
@@ -34,3 +52,8 @@ void agent_status_line(const struct agent *a, char *buf, size_t size);
 int agent_print_status(struct agent *a);
 int agent_config_load(struct config *c, const struct machine *m, int argc, char **argv,
 		      enum agent_mode *ret_mode);
+int agent_fork_setup(struct agent *a);
+void agent_fork_start(struct agent *a);
+int agent_fork_on_wakeup(struct agent *a, const struct pollfd *p);
+struct pollfd agent_fork_pollfd(const struct agent *a);
+bool agent_fork_needs_syslog(const struct agent *a);

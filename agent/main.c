@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/signalfd.h>
 
 #include "agent.h"
@@ -29,7 +30,7 @@ static const char *const allowed_syscalls[] = {
 	"gettid", "exit", "exit_group", "sched_yield", "prctl", "getsockname", "pipe2",
 };
 
-#define MAX_POLLFDS (2 + SEEDER_MAX_SOURCES)
+#define MAX_POLLFDS (3 + SEEDER_MAX_SOURCES) /* + the VM fork watch (agent/fork.c), last */
 
 struct loop {
 	struct agent *a;
@@ -154,6 +155,7 @@ static size_t build_pollfds(struct loop *l, const struct seeder_plan *plan, stru
 			.events = POLLIN,
 		};
 	}
+	pfd[n++] = agent_fork_pollfd(l->a);
 	return n;
 }
 
@@ -201,6 +203,8 @@ static void on_events(struct loop *l, const struct pollfd *pfd, size_t n)
 {
 	struct kernel_state st;
 
+	if (agent_fork_on_wakeup(l->a, &pfd[--n]) > 0)
+		notify_status(l);
 	if (pfd[0].revents)
 		on_signal(l);
 	for (size_t i = 2; i < n; i++)
@@ -294,6 +298,7 @@ static int run_loop(struct agent *a)
 	l.sig_fd = signals_open();
 	if (l.sig_fd < 0)
 		return log_errno(l.sig_fd, "Failed to set up signals: %m"), EXIT_FAILURE;
+	agent_fork_start(a);
 	r = run(&l);
 	if (a->mode == MODE_DAEMON)
 		notify("STOPPING=1");
@@ -304,7 +309,8 @@ static int run_loop(struct agent *a)
 
 static int drop_privileges(struct agent *a)
 {
-	int r = privs_drop(a->config.user, true);
+	const int keep[] = { CAP_SYS_ADMIN, CAP_SYSLOG };
+	int r = privs_drop_keep(a->config.user, keep, agent_fork_needs_syslog(a) ? 2 : 1);
 
 	if (r < 0)
 		return log_errno(r, "Failed to drop privileges: %m");

@@ -67,10 +67,11 @@ static bool cpu_kind(enum src_kind k)
 	return k == SRC_RDRAND || k == SRC_RDSEED;
 }
 
-static int setup_source(struct agent *a, enum src_kind k, uint64_t now)
+/* S joins the seeder's sources unless it is the fork-only /dev/hwrng reader. */
+static int setup_source(struct agent *a, enum src_kind k, struct source *s, uint64_t now)
 {
 	const struct config *c = &a->config;
-	struct source *s = &a->sources[k];
+	bool fork_only = s == &a->fork.hwrng;
 	const char *path = path_of(c, k);
 	int r = source_init(s, kind_ops[k], path, c->min_entropy);
 
@@ -89,10 +90,13 @@ static int setup_source(struct agent *a, enum src_kind k, uint64_t now)
 	}
 	s->on_event = on_source_event;
 	if (source_open(s, now) == 0)
-		log_info("Source %s%s%s: ready, credit %u bits/byte (%s)", s->ops->name,
+		log_info("Source %s%s%s: ready, credit %u bits/byte (%s)%s", s->ops->name,
 			 path ? " " : "", path ? path : "", s->credit,
-			 policy_rule_text(a->policy[k].rule));
-	a->seeder.sources[a->seeder.n_sources++] = s;
+			 policy_rule_text(a->policy[k].rule), fork_only ? ", read once per VM fork" : "");
+	if (fork_only)
+		a->fork.has_hwrng = s->state == SOURCE_OK;
+	else
+		a->seeder.sources[a->seeder.n_sources++] = s;
 	return 0;
 }
 
@@ -113,9 +117,12 @@ static int setup_sources(struct agent *a)
 		if (k == SRC_HWRNG && hwrng_left_to_kernel(a)) {
 			log_info("Source hwrng: the kernel's hwrng thread already credits %s "
 				 "(quality %d), leaving it alone.", a->hwrng.current, a->hwrng.quality);
+			r = a->fork.method != FORK_NONE ? setup_source(a, k, &a->fork.hwrng, now) : 0;
+			if (r < 0)
+				return r;
 			continue;
 		}
-		r = setup_source(a, k, now);
+		r = setup_source(a, k, &a->sources[k], now);
 		if (r < 0)
 			return r;
 	}
@@ -157,6 +164,7 @@ int agent_setup(struct agent *a)
 	r = setup_kernel(a);
 	if (r < 0)
 		return r;
+	(void)agent_fork_setup(a);
 	if (a->config.reseed_interval >= 0)
 		a->seeder.reseed_usec = (uint64_t)a->config.reseed_interval * USEC_PER_SEC;
 	else if (!hwrng_left_to_kernel(a))
@@ -166,10 +174,12 @@ int agent_setup(struct agent *a)
 
 void agent_status_line(const struct agent *a, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "credited %llu bits in %llu bytes, %llu fills, %llu reseeds",
+	int n = snprintf(buf, size, "credited %llu bits in %llu bytes, %llu fills, %llu reseeds, "
+			 "%llu forks, %llu fork reseeds",
 			 (unsigned long long)a->seeder.bits_credited,
 			 (unsigned long long)a->seeder.bytes_added,
-			 (unsigned long long)a->seeder.fills, (unsigned long long)a->seeder.reseeds);
+			 (unsigned long long)a->seeder.fills, (unsigned long long)a->seeder.reseeds,
+			 (unsigned long long)a->fork.forks, (unsigned long long)a->fork.reseeds);
 
 	for (size_t i = 0; i < a->seeder.n_sources && n > 0 && (size_t)n < size; i++) {
 		const struct source *s = a->seeder.sources[i];

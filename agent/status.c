@@ -64,6 +64,8 @@ static void print_sources(const struct agent *a)
 	}
 	printf("reseed interval:        %llu s\n",
 	       (unsigned long long)(a->seeder.reseed_usec / USEC_PER_SEC));
+	printf("VM fork detection:      %s (fork-detect=%s)\n", fork_method_name(a->fork.method),
+	       fork_mode_name(a->config.fork_detect));
 }
 
 int agent_print_status(struct agent *a)

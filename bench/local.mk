@@ -3,3 +3,4 @@ noinst_PROGRAMS += bench/rdrand-throughput
 bench_rdrand_throughput_SOURCES = bench/rdrand-throughput.c
 bench_rdrand_throughput_LDADD = $(LIBVIRTSEED_LIBS)
 EXTRA_DIST += bench/idle-cost.sh bench/footprint.sh bench/fuzz.sh
+EXTRA_DIST += bench/fork.sh

@@ -187,6 +187,15 @@ main() {
 		--initrd-baseline "$build/initrd-baseline.cpio" \
 		--initrd-patched "$build/initrd-patched.cpio" \
 		--logs "$build/logs" ${KP_ONLY:+--only "$KP_ONLY"} | tee "$build/results.txt" || rc=$?
+	# Patch 0005: a snapshot restored as a clone (KP_ONLY must name "fork" to run it then).
+	if [ -z "${KP_ONLY:-}" ] || [[ ,$KP_ONLY, == *,fork,* ]]; then
+		/usr/bin/python3 "$here/test/fork-test.py" \
+			--baseline "$build/out-baseline/arch/x86/boot/bzImage" \
+			--patched "$build/out-patched/arch/x86/boot/bzImage" \
+			--initrd-baseline "$build/initrd-baseline.cpio" \
+			--initrd-patched "$build/initrd-patched.cpio" \
+			--logs "$build/logs" | tee -a "$build/results.txt" || rc=1
+	fi
 	log "check took $(($(date +%s) - started)) s"
 	return $rc
 }

@@ -21,7 +21,7 @@
 
 enum key_type {
 	T_SOURCES, T_PATH, T_STRING, T_UINT, T_CREDIT, T_ENTROPY, T_INTERVAL, T_ADDRESS,
-	T_TRISTATE, T_BOOL, T_LEVEL,
+	T_TRISTATE, T_BOOL, T_LEVEL, T_FORK,
 };
 
 struct key {
@@ -58,6 +58,7 @@ static const struct key keys[] = {
 	{ "trust-host", T_BOOL, FIELD(trust_host), 0, 0, "yes or no" },
 	{ "log-level", T_LEVEL, FIELD(log_level), 0, 0,
 	  "emerg, alert, crit, err, warning, notice, info, debug or 0 to 7" },
+	{ "fork-detect", T_FORK, FIELD(fork_detect), 0, 0, "auto, kernel, kmsg or off" },
 };
 
 static const char *const src_names[_SRC_MAX] = { "hwrng", "rdseed", "rdrand", "egd" };
@@ -226,6 +227,8 @@ static int parse_value(const struct key *k, struct config *c, const char *v)
 	case T_LEVEL:
 		l = log_parse_level(v);
 		return l < 0 ? -EINVAL : (*(int *)p = l, 0);
+	case T_FORK:
+		return fork_mode_parse(v, p) < 0 ? -EINVAL : 0;
 	}
 	return -EINVAL;
 }
@@ -571,6 +574,8 @@ static int format_value(const struct key *k, const struct config *c, char *buf, 
 		return snprintf(buf, size, "%s", v < 0 ? "auto" : v ? "yes" : "no");
 	case T_BOOL:
 		return snprintf(buf, size, "%s", *(const bool *)p ? "yes" : "no");
+	case T_FORK:
+		return snprintf(buf, size, "%s", fork_mode_name(*(const enum fork_mode *)p));
 	}
 	return 0;
 }

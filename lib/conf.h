@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fork.h"
+
 #define CONFIG_MAX_SOURCES 4
 #define CONFIG_VALUE_MAX 256
 #define CONFIG_LINE_MAX 1024          /* bytes in a file line or a kernel command line item */
@@ -33,6 +35,7 @@ struct config {
 	bool trust_host;
 	int log_level;
 	bool disabled;               /* rd.virtseed=0 in the initramfs */
+	enum fork_mode fork_detect;
 };
 
 enum config_origin { CONFIG_FILE, CONFIG_CMDLINE, CONFIG_FLAG };

@@ -13,6 +13,9 @@ lib_libvirtseed_a_SOURCES = \
 	lib/address.c lib/address.h \
 	lib/pool.c lib/pool.h \
 	lib/seeder.c lib/seeder.h \
+	lib/fork.c lib/fork.h \
+	lib/forkseed.c lib/forkseed.h \
+	lib/sha256.c lib/sha256.h \
 	lib/conf.c lib/conf.h \
 	lib/sysinfo.c lib/sysinfo.h \
 	lib/policy.c lib/policy.h \

@@ -1,7 +1,8 @@
 /*
  * Logging to stderr with "<N>" priority prefixes for journald (left out when
  * stderr is a terminal, such as the initramfs console).  %m is taken from the error passed in,
- * never from errno, so callers can log a -errno returned by lib/ code.
+ * never from errno, so callers can log a -errno returned by lib/ code.  Each
+ * line is one write(2).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "log.h"
+
+#define LOG_LINE_MAX 1024 /* longer lines are cut */
 
 int log_max_level = LOG_INFO;
 
@@ -29,17 +32,20 @@ void log_internal(int level, int error, const char *fmt, ...)
 {
 	int saved = errno;
 	bool prefix = log_prefix(); /* isatty() sets errno: before %m's errno is set */
+	char line[LOG_LINE_MAX];
+	int n = 0, k;
 	va_list ap;
 
-	va_start(ap, fmt);
-	flockfile(stderr);
 	if (prefix)
-		fprintf(stderr, "<%d>", level);
+		n = snprintf(line, sizeof(line), "<%d>", level);
 	errno = error < 0 ? -error : error;
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
+	va_start(ap, fmt);
+	k = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
+	n = k < 0 ? n : MIN(n + k, (int)sizeof(line) - 2);
+	line[n++] = '\n';
+	/* One write per line: a line written to /dev/kmsg or a pipe stays one record. */
+	(void)!write(STDERR_FILENO, line, (size_t)n);
 	errno = saved;
 }
 

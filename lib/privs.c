@@ -1,7 +1,9 @@
 /*
- * Keep CAP_SYS_ADMIN (RNDADDENTROPY, RNDRESEEDCRNG) or nothing, in every
- * set including the bounding set, optionally as another user.  Only the
- * calling thread is changed: call before starting any thread.
+ * Keep a given list of capabilities (the agent: CAP_SYS_ADMIN for
+ * RNDADDENTROPY and RNDRESEEDCRNG, plus CAP_SYSLOG while it watches the
+ * kernel log for VM forks) or nothing, in every set including the bounding
+ * set, optionally as another user.  Only the calling thread is changed: call
+ * before starting any thread.
  */
 #include <cap-ng.h>
 #include <errno.h>
@@ -12,24 +14,29 @@
 
 #include "privs.h"
 
-int privs_drop(const char *user, bool keep_sys_admin)
+int privs_drop_keep(const char *user, const int *caps, size_t n_caps)
 {
+	bool have[PRIVS_MAX_KEEP];
 	struct passwd *pw = NULL;
 	int r;
 
+	if (n_caps > PRIVS_MAX_KEEP)
+		return -E2BIG;
 	if (user && *user) {
 		errno = 0;
 		pw = getpwnam(user);
 		if (!pw)
 			return errno ? -errno : -ESRCH;
 	}
-	/* Without CAP_SYS_ADMIN to keep, the ioctls will fail and say so. */
+	/* A capability we do not have is not kept: the calls needing it will fail and say so. */
 	capng_get_caps_process();
-	keep_sys_admin = keep_sys_admin && capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN);
+	for (size_t i = 0; i < n_caps; i++)
+		have[i] = capng_have_capability(CAPNG_EFFECTIVE, (unsigned)caps[i]);
 	capng_clear(CAPNG_SELECT_BOTH);
-	if (keep_sys_admin &&
-	    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_ADMIN) < 0)
-		return -EPERM;
+	for (size_t i = 0; i < n_caps; i++)
+		if (have[i] &&
+		    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)caps[i]) < 0)
+			return -EPERM;
 	if (pw)
 		r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
 				    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
@@ -40,4 +47,11 @@ int privs_drop(const char *user, bool keep_sys_admin)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+int privs_drop(const char *user, bool keep_sys_admin)
+{
+	static const int sys_admin[] = { CAP_SYS_ADMIN };
+
+	return privs_drop_keep(user, sys_admin, keep_sys_admin ? 1 : 0);
 }

@@ -40,7 +40,7 @@ static struct source *seeder_take(struct seeder *s, bool credited, uint8_t *buf,
 	return NULL;
 }
 
-static int seeder_add(struct seeder *s, struct source *src, const uint8_t *buf, size_t n)
+int seeder_add(struct seeder *s, struct source *src, const uint8_t *buf, size_t n)
 {
 	unsigned bits = (unsigned)n * src->credit;
 	int r = s->kernel.ops->add(s->kernel.ctx, buf, n, bits);

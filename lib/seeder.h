@@ -30,6 +30,7 @@ struct seeder_plan {
 	uint64_t wake_usec; /* absolute time of the next timed action, 0 = none */
 };
 
+int seeder_add(struct seeder *s, struct source *src, const uint8_t *buf, size_t n);
 int seeder_fill(struct seeder *s, uint64_t now_usec);
 int seeder_reseed(struct seeder *s, uint64_t now_usec);
 bool seeder_satisfied(const struct seeder *s, const struct kernel_state *st);

@@ -3,7 +3,7 @@ EXTRA_DIST += tests/install-deps.sh tests/guest/fetch-kernel.sh tests/guest/busy
 
 if HAVE_CMOCKA
 agent_unit_tests = tests/test-health tests/test-rdrand tests/test-conf tests/test-seeder \
-	tests/test-sysinfo
+	tests/test-sysinfo tests/test-fork
 check_PROGRAMS += $(agent_unit_tests)
 TESTS += $(agent_unit_tests)
 AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GCRYPT_CFLAGS)
@@ -18,6 +18,8 @@ tests_test_seeder_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_test_seeder_LDADD = $(AGENT_TEST_LDADD)
 tests_test_sysinfo_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_test_sysinfo_LDADD = $(AGENT_TEST_LDADD)
+tests_test_fork_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_test_fork_LDADD = $(AGENT_TEST_LDADD)
 endif
 
 # Integration: real kernel ioctls and devices; they skip (77) unless root.
@@ -39,3 +41,8 @@ tests_fuzz_conf_cmdline_LDADD = $(LIBVIRTSEED_LIBS)
 tests_fuzz_conf_flags_SOURCES = tests/fuzz-conf-flags.c tests/fuzz-conf.h tests/fuzz-replay.h
 tests_fuzz_conf_flags_LDADD = $(LIBVIRTSEED_LIBS)
 EXTRA_DIST += tests/corpus/conf-file tests/corpus/conf-cmdline tests/corpus/conf-flags
+
+# VM fork: QEMU guests snapshotted and restored as clones (root, QEMU; skip otherwise).
+fork_boot_tests = tests/integ/boot-fork.sh tests/integ/boot-fork-none.sh
+TESTS += $(fork_boot_tests)
+EXTRA_DIST += $(fork_boot_tests) tests/integ/boot-fork-lib.sh tests/integ/qmp-fork.py

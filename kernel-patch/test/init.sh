@@ -8,7 +8,7 @@
 # Settings come from the kernel command line as vst_*=... (passed to init
 # as environment variables): vst_reads=1 runs the /dev/hwrng read probes
 # (vst_readsize bytes each, default 16), vst_wait=MS bounds the final wait
-# for the CRNG.
+# for the CRNG, vst_fork=1 waits for a VM fork (see fork-test.py).
 
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -45,5 +45,22 @@ if [ "${vst_reads:-0}" = 1 ]; then
 fi
 
 k "wait-crng $(hwrng-probe wait-crng "${vst_wait:-3000}")"
+
+# vst_fork=1 (fork-test.py): wait for a VM fork both ways while 20 other kernel log
+# lines are written; the host snapshots after "fork-ready" and resumes clones.
+if [ "${vst_fork:-0}" = 1 ]; then
+	hwrng-probe fork-wait sysfs 60000 >/fork-sysfs &
+	hwrng-probe fork-wait kmsg 60000 >/fork-kmsg &
+	sleep 1
+	i=0
+	while [ $i -lt 20 ]; do
+		k "noise $i"
+		i=$((i + 1))
+	done
+	sleep 1
+	k "fork-ready"
+	wait
+	k "fork-result $(cat /fork-sysfs) $(cat /fork-kmsg)"
+fi
 k "done"
 reboot -f
