@@ -13,17 +13,21 @@ build=${VIRTSEED_BUILD:-}
 for b in _build/werror _build/quick; do
 	[ -n "$build" ] || [ ! -f "$b/config.h" ] || build=$b
 done
-[ -n "$build" ] && [ -f "$build/config.h" ] || { echo "configure first (see README)" >&2; exit 1; }
+if [ -z "$build" ] || [ ! -f "$build/config.h" ]; then
+	echo "configure first (see README)" >&2
+	exit 1
+fi
 out=${FUZZ_OUT:-$top/_build/fuzz}
 mkdir -p "$out/obj"
 build=$(cd "$build" && pwd)
-cflags="-g -O1 -std=gnu11 -include $build/config.h -I$top/lib -DSYSCONFDIR=\"/etc\" \
- -DRUNSTATEDIR=\"/run\" $(pkg-config --cflags libgcrypt 2>/dev/null || true)"
 san="address,undefined"
+cc() {
+	clang -g -O1 -std=gnu11 -include "$build/config.h" -I"$top/lib" '-DSYSCONFDIR="/etc"' \
+		'-DRUNSTATEDIR="/run"' "$@"
+}
 # The library once, instrumented; each target pulls only the objects it needs.
 for f in lib/*.c; do
-	# shellcheck disable=SC2086
-	clang $cflags -fsanitize=fuzzer-no-link,$san -c "$f" -o "$out/obj/$(basename "$f" .c).o"
+	cc -fsanitize=fuzzer-no-link,$san -c "$f" -o "$out/obj/$(basename "$f" .c).o"
 done
 rm -f "$out/libfuzz.a"
 ar cr "$out/libfuzz.a" "$out"/obj/*.o
@@ -33,8 +37,7 @@ for src in tests/fuzz-*.c; do
 	t=$(basename "$src" .c)
 	name=${t#fuzz-}
 	[ -d "tests/corpus/$name" ] || continue
-	# shellcheck disable=SC2086
-	clang $cflags -DFUZZER -fsanitize=fuzzer,$san -Itests "$src" "$out/libfuzz.a" \
+	cc -DFUZZER -fsanitize=fuzzer,$san -Itests "$src" "$out/libfuzz.a" \
 		-lcap-ng -lseccomp -ldl -lpthread -lm -o "$out/$t"
 	mkdir -p "$out/corpus-$name"
 	cp "tests/corpus/$name"/* "$out/corpus-$name/"

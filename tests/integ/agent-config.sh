@@ -21,7 +21,7 @@ check() {
 }
 rows=0
 C=$TMP/c.conf
-conf() { printf "$1" >"$C"; }
+conf() { printf '%b' "$1" >"$C"; }
 allowed_egd="allowed unix:PATH, tcp:HOST:PORT, vsock:CID:PORT, serial:PATH or a device path"
 
 # Flags.
