@@ -66,9 +66,11 @@ egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS)
 # Integration: real sockets (root not needed), and a real QEMU guest (skips without
 # qemu-system-x86_64, busybox-static or the guest kernel).  egd-fuzz.sh is for CI:
 #   FUZZ_SECONDS=60 top_srcdir=. tests/integ/egd-fuzz.sh
-TESTS += tests/integ/egd-integ.sh tests/integ/egd-qemu.sh tests/integ/egd-sources.sh
+TESTS += tests/integ/egd-integ.sh tests/integ/egd-qemu.sh tests/integ/egd-sources.sh \
+	tests/integ/egd-chain.sh
 EXTRA_DIST += tests/integ/egd-integ.sh tests/integ/egd-integ.py tests/integ/egd-qemu.sh \
-	tests/integ/egd-fuzz.sh tests/integ/egd-sources.sh
+	tests/integ/egd-fuzz.sh tests/integ/egd-sources.sh tests/integ/egd-chain.sh \
+	tests/integ/egd-chain.py
 
 # Benchmarks: bench/egd-bench.sh runs them; numbers in bench/RESULTS-egd.md.
 noinst_PROGRAMS += bench/egd-bench
