@@ -74,7 +74,7 @@ static void help(void)
 	       "  -s --source NAME[:ARG] getrandom, hwrng, rdseed, rdrand, egd:ADDR (repeatable)\n"
 	       "  -S --stats-socket PATH where to serve statistics (default " DEFAULT_STATS ")\n"
 	       "  -u --user USER        run as USER once sockets are open\n"
-	       "  -t --check-config     validate the configuration and exit\n"
+	       "  -t --check-config     validate the configuration, print [global], exit\n"
 	       "     --stats [SOCKET]   print the statistics of a running distributor\n"
 	       "  -v --log-level LEVEL  err, warning, notice, info (default), debug\n"
 	       "  -h --help             this text\n");
@@ -495,6 +495,8 @@ int main(int argc, char **argv)
 		r = apply_args(&a, &conf);
 	if (r >= 0)
 		r = finish_config(a.config, &conf);
+	if (r >= 0 && a.check)
+		egd_conf_format_global(&conf, stdout);
 	if (r < 0 || a.check) {
 		egd_conf_done(&conf);
 		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
