@@ -1,9 +1,16 @@
-/* CLOCK_MONOTONIC in microseconds. */
+/*
+ * CLOCK_MONOTONIC in microseconds.  The main loops call it; lib/ modules take
+ * the time as a parameter so tests run on virtual time, except where a bounded
+ * loop measures the time it spends.
+ */
 #include <time.h>
 
 #include "clock.h"
 #include "macro.h"
 
+/**
+ * now_usec() - microseconds on CLOCK_MONOTONIC (never goes back, ignores settimeofday).
+ */
 uint64_t now_usec(void)
 {
 	struct timespec ts;

@@ -1,5 +1,5 @@
-/* The one monotonic clock of both daemons; lib/ code is handed times, except where a
- * bounded loop must look at the clock itself (source.c's start-up test). */
+/* The one monotonic clock of the daemons.  lib/ modules are handed the time, except the
+ * bounded loops that measure the time they spend (source.c start-up test, seeder fill). */
 #pragma once
 
 #include <stdint.h>
