@@ -3,10 +3,7 @@ lib_libvirtseed_a_SOURCES += \
 	lib/egd-proto.c lib/egd-proto.h \
 	lib/egd-conf.c lib/egd-conf.h \
 	lib/tbucket.c lib/tbucket.h \
-	lib/htb.c lib/htb.h \
-	lib/conf-value.c lib/conf-value.h \
-	lib/ratelimit.c lib/ratelimit.h \
-	lib/clock.c lib/clock.h
+	lib/htb.c lib/htb.h
 
 # Fuzz targets: plain programs replaying tests/corpus/ here; tests/integ/egd-fuzz.sh
 # builds them with clang -fsanitize=fuzzer -DFUZZER for a bounded run.

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "conf-value.h"
 #include "conf.h"
 #include "health.h"
 #include "log.h"
@@ -100,33 +101,15 @@ bool config_key_known(const char *key)
 	return key_find(key) != NULL;
 }
 
+/* The shared parsers of lib/conf-value.c; this table only needs "bad or not". */
 static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *ret)
 {
-	char *end;
-	unsigned long x;
-
-	if (*v < '0' || *v > '9')
-		return -EINVAL;
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || *end || x < min || x > max)
-		return -EINVAL;
-	*ret = (unsigned)x;
-	return 0;
+	return conf_parse_uint(v, min, max, ret) < 0 ? -EINVAL : 0;
 }
 
 static int parse_bool(const char *v, bool *ret)
 {
-	static const char *const yes[] = { "1", "yes", "true", "on" };
-	static const char *const no[] = { "0", "no", "false", "off" };
-
-	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-		if (strcmp(v, yes[i]) == 0)
-			return *ret = true, 0;
-		if (strcmp(v, no[i]) == 0)
-			return *ret = false, 0;
-	}
-	return -EINVAL;
+	return conf_parse_bool(v, ret);
 }
 
 static bool printable(unsigned char c)
@@ -210,7 +193,7 @@ static int parse_value(const struct key *k, struct config *c, const char *v)
 	case T_ADDRESS:
 		if (!v[0])
 			return *(char *)p = '\0', 0;
-		if (address_parse(v, &a) < 0)
+		if (conf_parse_address(v, ~0U, &a) < 0)
 			return -EINVAL;
 		return parse_string(v, p, k->size);
 	case T_INTERVAL:

@@ -4,6 +4,7 @@ lib_libvirtseed_a_SOURCES = \
 	lib/macro.h \
 	lib/log.c lib/log.h \
 	lib/clock.c lib/clock.h \
+	lib/ratelimit.c lib/ratelimit.h \
 	lib/health.c lib/health.h \
 	lib/source.c lib/source.h \
 	lib/source-getrandom.c \
@@ -16,6 +17,7 @@ lib_libvirtseed_a_SOURCES = \
 	lib/fork.c lib/fork.h \
 	lib/forkseed.c lib/forkseed.h \
 	lib/sha256.c lib/sha256.h \
+	lib/conf-value.c lib/conf-value.h \
 	lib/conf.c lib/conf.h \
 	lib/sysinfo.c lib/sysinfo.h \
 	lib/policy.c lib/policy.h \
