@@ -49,3 +49,9 @@ EXTRA_DIST += $(initramfs_boot_tests) tests/integ/boot-lib.sh \
 dist_man_MANS += docs/virtseed.cmdline.7
 # bench/boot.sh: crng-ready times per scenario (no agent / rngd / virtseed), gnuplot PNG.
 EXTRA_DIST += bench/boot.sh bench/RESULTS-boot.md bench/boot-timeline.png
+
+# Whole-OS guests: Debian's own root, kernel and initramfs, virtseed's packages installed with
+# dpkg, booted to multi-user.target (root; skip 77 without mmdebstrap or QEMU).
+os_boot_tests = tests/integ/os-bookworm.sh
+TESTS += $(os_boot_tests)
+EXTRA_DIST += $(os_boot_tests) tests/integ/os-lib.sh tests/guest/os-base.sh tests/guest/os-debs.sh
