@@ -22,7 +22,7 @@ bookworm) sysdev=systemd ;;
 trixie) sysdev=systemd-dev ;;
 *) echo "os-base: unknown suite '$suite'" >&2; exit 2 ;;
 esac
-guest=linux-image-amd64,systemd,systemd-sysv,udev,kmod,rng-tools5,libgcrypt20
+guest=linux-image-amd64,systemd,systemd-sysv,udev,kmod,procps,rng-tools5,libgcrypt20
 case $kind in
 os) variant=minbase pkgs=$guest,initramfs-tools ;;
 os-dracut) variant=minbase pkgs=$guest,dracut ;;
@@ -33,7 +33,9 @@ build)
 *) echo "os-base: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 
-key=$( (cat "$0"; echo "$suite $kind $variant $pkgs $mirror") | sha256sum | cut -c1-16)
+opts="--format=tar --variant=$variant --include=$pkgs --dpkgopt=path-exclude=/usr/share/doc/*
+ --dpkgopt=path-include=/usr/share/doc/*/copyright --dpkgopt=path-exclude=/usr/share/locale/*"
+key=$(echo "$suite $kind $mirror $opts" | sha256sum | cut -c1-16)
 out=$cache/$suite-$kind-$key.tar
 if [ -s "$out" ]; then
 	echo "$out"
@@ -41,9 +43,7 @@ if [ -s "$out" ]; then
 fi
 command -v mmdebstrap >/dev/null || { echo "os-base: mmdebstrap missing" >&2; exit 1; }
 mkdir -p "$cache"
-mmdebstrap --quiet --format=tar --variant="$variant" --include="$pkgs" \
-	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-	--dpkgopt='path-exclude=/usr/share/locale/*' \
-	"$suite" "$out.tmp" "$mirror" >&2
+# shellcheck disable=SC2086 # the options are split at blanks, without globbing
+(set -f && mmdebstrap --quiet $opts "$suite" "$out.tmp" "$mirror" >&2)
 mv "$out.tmp" "$out"
 echo "$out"

@@ -5,7 +5,7 @@
 # made from it, booted under QEMU/TCG from the image's own kernel and initramfs on a virtio
 # disk up to multi-user.target.  There the test unit virtseed-report.service prints
 # "virtseed-report: KEY VALUE" lines to the console and powers the guest off.
-# Environment: as boot-lib.sh (VIRTSEED_CACHE, BOOT_LOGS); OS_SUITE (bookworm|trixie).
+# Environment: as boot-lib.sh (VIRTSEED_CACHE, BOOT_LOGS).
 # shellcheck source=tests/integ/boot-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/boot-lib.sh"
 OS_APPEND="console=ttyS0 root=/dev/vda rw panic=-1 random.trust_cpu=off"
@@ -15,7 +15,6 @@ OS_UDEV='Starting systemd-udevd version|Starting .*systemd-udev-trigger|Coldplug
 
 # os_init SUITE KIND: skip unless this can run; build (or find) the base and the packages.
 os_init() {
-	OS_SUITE=$1
 	[ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
 	[ "$(id -u)" = 0 ] || skip "needs root (chroot, mkfs, unshare)"
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
@@ -146,7 +145,107 @@ assert_service() {
 		fail "virtseed.service status text is '$(report "$1" status)': $1"
 }
 
-# initramfs_has LIST FILE...: how many files of the guest's initramfs match the regex.
+# initramfs_count REGEX: how many files of the guest's initramfs match.
 initramfs_count() {
 	lsinitramfs "$BOOT_WORK/initrd.img" | grep -cE "$1"
+}
+
+# os_host_package [RUN_DEBDIR]: 5, the host package of this release: installed with dpkg
+# into the root, its units verified there and enabled by its postinst, purged again; then
+# the distributor of RUN_DEBDIR's (default: the same; another when this machine runs an
+# older release), unpacked, started with the configuration it ships (EGD "os").
+os_host_package() {
+	local host=$BOOT_WORK/host
+	os_install virtseed-egd
+	# shellcheck disable=SC2016 # expanded in the chroot
+	os_chroot sh -c 'systemd-analyze verify --man=no \
+		$(dpkg -L virtseed-egd | grep -E "/system/virtseed-egd\.(service|socket)$")' \
+		>"$BOOT_WORK/verify.log" 2>&1 || { cat "$BOOT_WORK/verify.log"
+		fail "systemd-analyze verify of the host package's units"; }
+	[ ! -s "$BOOT_WORK/verify.log" ] || { cat "$BOOT_WORK/verify.log"; fail "verify complained"; }
+	[ -L "$OS_ROOT/etc/systemd/system/sockets.target.wants/virtseed-egd.socket" ] ||
+		fail "the host package's postinst did not enable virtseed-egd.socket"
+	os_chroot dpkg -P virtseed-egd >"$BOOT_WORK/purge-egd.log" 2>&1 ||
+		{ cat "$BOOT_WORK/purge-egd.log"; fail "dpkg -P virtseed-egd"; }
+	[ ! -e "$OS_ROOT/etc/systemd/system/sockets.target.wants/virtseed-egd.socket" ] ||
+		fail "purging the host package left virtseed-egd.socket enabled"
+	dpkg-deb -x "$(ls "${1:-$OS_DEBS}"/virtseed-egd_*.deb)" "$host"
+	VIRTSEED_EGD=$host/usr/sbin/virtseed-egd
+	egd_start os --config "$host/etc/virtseed/virtseed-egd.conf"
+}
+
+# os_guest_package: dpkg -i the guest package; its trigger rebuilds the initramfs with it.
+os_guest_package() {
+	os_install virtseed
+	os_disk
+	[ "$(initramfs_count 'usr/sbin/virtseedd$')" = 1 ] ||
+		fail "installing the package did not put virtseedd into the initramfs"
+}
+
+# assert_one_instance LOG: the initramfs instance had finished before the service started
+# (dracut: its initrd unit finished; initramfs-tools: it reported before systemd started).
+assert_one_instance() {
+	if grep -q 'Seed the kernel RNG (initramfs)' "$1"; then
+		assert_before "$1" 'Finished .*Seed the kernel RNG \(initramfs\)' \
+			'Start.*Kernel RNG seeding agent'
+	else
+		assert_before "$1" 'virtseed: seeded:' "$SYSTEMD_START"
+	fi
+}
+
+# os_check_virtio_rng NAME: 1, virtio-rng through the host package's distributor.
+os_check_virtio_rng() {
+	local log=$BOOT_WORK/$1-virtio-rng.log
+	OS_EGD=os
+	# shellcheck disable=SC2046 # word splitting of the QEMU arguments is wanted
+	os_boot "$log" "" -name "guest=os-$1" $(qemu_rng_egd os)
+	OS_EGD=
+	assert_before "$log" 'random: crng init done' "$OS_UDEV"
+	assert_one_instance "$log"
+	assert_service "$log"
+	grep -qE "guest_bytes_total\\{guest=\"os-$1\"[^}]*\\} [1-9]" "$BOOT_WORK/stats" ||
+		fail "the host package's distributor did not serve guest os-$1"
+	note "$1 virtio-rng: crng init done at $(log_ts 'random: crng init done' "$log") s;" \
+		"service: $(report "$log" status)"
+}
+
+# os_check_disabled NAME: 3, rd.virtseed=0: no initramfs instance, the service still runs.
+os_check_disabled() {
+	local log=$BOOT_WORK/$1-off.log
+	# shellcheck disable=SC2046
+	os_boot "$log" "rd.virtseed=0" $(qemu_rng_egd os)
+	grep -qE 'virtseed-(initrd|preinit): disabled by rd.virtseed=0' "$log" ||
+		fail "rd.virtseed=0 not honoured: $log"
+	! grep -q 'virtseed: seeded:' "$log" || fail "the initramfs instance ran despite rd.virtseed=0"
+	assert_service "$log"
+}
+
+# os_check_rdrand NAME: 2, no virtio-rng, -cpu max, trust_cpu=off (the kernel credits none
+# of RDRAND itself): the agent's rdrand source seeds in the initramfs.
+os_check_rdrand() {
+	local log=$BOOT_WORK/$1-rdrand.log
+	os_boot "$log" "" -cpu max
+	assert_before "$log" 'virtseed: seeded: .*rdrand=[1-9]' "$OS_UDEV"
+	assert_before "$log" 'random: crng init done' "$OS_UDEV"
+	assert_service "$log"
+	note "$1 rdrand: crng init done at $(log_ts 'random: crng init done' "$log") s"
+}
+
+# os_check_removed NAME: 4, dpkg -r keeps the conffile, dpkg -P drops it; the initramfs is
+# rebuilt without virtseed and the system boots without it.
+os_check_removed() {
+	local log=$BOOT_WORK/$1-removed.log
+	os_chroot dpkg -r virtseed >"$BOOT_WORK/remove.log" 2>&1 ||
+		{ cat "$BOOT_WORK/remove.log"; fail "dpkg -r virtseed"; }
+	[ -f "$OS_ROOT/etc/virtseed/virtseed.conf" ] || fail "dpkg -r removed the conffile"
+	os_chroot dpkg -P virtseed >>"$BOOT_WORK/remove.log" 2>&1 ||
+		{ cat "$BOOT_WORK/remove.log"; fail "dpkg -P virtseed"; }
+	[ ! -e "$OS_ROOT/etc/virtseed" ] || fail "dpkg -P left /etc/virtseed"
+	os_disk
+	[ "$(initramfs_count virtseed)" = 0 ] || fail "the initramfs still has virtseed after removal"
+	# shellcheck disable=SC2046
+	os_boot "$log" "" $(qemu_rng_egd os)
+	! grep -v '^virtseed-report: ' "$log" | grep -q virtseed || fail "virtseed ran after removal: $log"
+	[ "$(report "$log" service)" = "inactive dead" ] ||
+		fail "virtseed.service after removal: $(report "$log" service)"
 }
