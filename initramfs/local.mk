@@ -6,17 +6,11 @@ initramfs_gen = $(AM_V_GEN)$(MKDIR_P) $(@D) && $(initramfs_edit) $< >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
 nodist_pkglibexec_SCRIPTS = initramfs/virtseed-initrd
-# /init of dracut images with systemd: seeds before systemd starts (libc only).
+# /init of dracut images with systemd: seeds before systemd starts (libc and libkmod only).
 pkglibexec_PROGRAMS = initramfs/virtseed-preinit
-initramfs_virtseed_preinit_SOURCES = initramfs/virtseed-preinit.c initramfs/moddep.c \
-	initramfs/moddep.h
-if HAVE_CMOCKA
-check_PROGRAMS += tests/test-moddep
-TESTS += tests/test-moddep
-tests_test_moddep_SOURCES = tests/test-moddep.c initramfs/moddep.c initramfs/moddep.h
-tests_test_moddep_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/initramfs $(CMOCKA_CFLAGS)
-tests_test_moddep_LDADD = $(CMOCKA_LIBS)
-endif
+initramfs_virtseed_preinit_SOURCES = initramfs/virtseed-preinit.c
+initramfs_virtseed_preinit_CFLAGS = $(AM_CFLAGS) $(KMOD_CFLAGS)
+initramfs_virtseed_preinit_LDADD = $(KMOD_LIBS)
 initramfs/virtseed-initrd: initramfs/virtseed-initrd.sh Makefile
 	$(initramfs_gen)
 
@@ -55,3 +49,9 @@ EXTRA_DIST += $(initramfs_boot_tests) tests/integ/boot-lib.sh \
 dist_man_MANS += docs/virtseed.cmdline.7
 # bench/boot.sh: crng-ready times per scenario (no agent / rngd / virtseed), gnuplot PNG.
 EXTRA_DIST += bench/boot.sh bench/RESULTS-boot.md bench/boot-timeline.png
+
+# Whole-OS guests: Debian's own root, kernel and initramfs, virtseed's packages installed with
+# dpkg, booted to multi-user.target (root; skip 77 without mmdebstrap or QEMU).
+os_boot_tests = tests/integ/debian-lintian.sh tests/integ/os-bookworm.sh tests/integ/os-trixie.sh
+TESTS += $(os_boot_tests)
+EXTRA_DIST += $(os_boot_tests) tests/integ/os-lib.sh tests/guest/os-base.sh tests/guest/os-debs.sh

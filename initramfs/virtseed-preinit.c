@@ -2,15 +2,16 @@
  * virtseed-preinit: /init of a dracut image with systemd.  Mounts the API file systems
  * (systemd finds them mounted and keeps them), seeds, then execs the real init with the
  * kernel's argv and environment whatever happened.  With a virtio-rng device it loads the
- * driver (finit_module, as modprobe would) and the kernel's hwrng thread seeds; without, it
+ * driver (libkmod, as modprobe would) and the kernel's hwrng thread seeds; without, it
  * runs virtseed-initrd (drivers, `virtseedd --until-ready`) within a short budget.  Either
  * way virtseed-initrd.service runs the agent again once systemd is up (a no-op when ready).
+ * rd.virtseed=0 leaves all of it out.
  * C, not a script: every exec costs ~0.1 s on a TCG guest, and there systemd's first initrd
  * unit starts seconds after /init.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <libkmod.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +20,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
-
-#include "moddep.h"
 
 #define LIBEXEC "/usr/libexec/virtseed/"
 #define HELPER LIBEXEC "virtseed-initrd"
@@ -33,9 +30,6 @@
 #define BUDGET_DEFAULT 2
 #define BUDGET_MAX 3600
 #define HWRNG_WAIT_MSEC 500 /* the agent's default hwrng-timeout */
-#ifndef MODULE_INIT_COMPRESSED_FILE
-#define MODULE_INIT_COMPRESSED_FILE 4
-#endif
 
 static const struct api_fs {
 	const char *type, *dir, *options;
@@ -104,9 +98,11 @@ static void run_helper(void)
 		fprintf(stderr, "virtseed-preinit: not seeded yet; virtseed-initrd.service tries again\n");
 }
 
-/* modprobe.blacklist=a,b,c on the kernel command line names MOD? */
-static bool cmdline_blacklists(const char *mod)
+/* rd.virtseed=0 (or no, off, false) on the kernel command line? */
+static bool cmdline_disables(void)
 {
+	static const char *const off[] = { "rd.virtseed=0", "rd.virtseed=no", "rd.virtseed=off",
+					   "rd.virtseed=false" };
 	char buf[4096], *w, *save = NULL;
 	FILE *f = fopen("/proc/cmdline", "re");
 	bool r = false;
@@ -115,7 +111,8 @@ static bool cmdline_blacklists(const char *mod)
 		return false;
 	if (fgets(buf, sizeof(buf), f))
 		for (w = strtok_r(buf, " \n", &save); w && !r; w = strtok_r(NULL, " \n", &save))
-			r = strncmp(w, "modprobe.blacklist=", 19) == 0 && moddep_in_list(w + 19, mod);
+			for (size_t i = 0; i < sizeof(off) / sizeof(off[0]) && !r; i++)
+				r = strcmp(w, off[i]) == 0;
 	fclose(f);
 	return r;
 }
@@ -139,52 +136,30 @@ static bool has_virtio_rng_pci(void)
 	return r;
 }
 
-static int insmod(const char *dir, const char *rel)
+/*
+ * Load module NAME (a name or an alias) after its dependencies, as modprobe does: libkmod
+ * applies modprobe.d options and blacklists, modprobe.blacklist= on the kernel command line
+ * included, and knows compressed and built-in modules.  Already loaded is success.
+ */
+static int load_module(struct kmod_ctx *ctx, const char *name)
 {
-	char path[PATH_MAX];
-	size_t n = strlen(rel);
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, "",
-		    n > 3 && strcmp(rel + n - 3, ".ko") ? MODULE_INIT_COMPRESSED_FILE : 0) < 0 &&
-	    errno != EEXIST)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-/* Load the module in FILE_BASE (such as "virtio-rng.ko") after its modules.dep dependencies. */
-static int load_module(const char *file_base)
-{
-	const char *deps[MODDEP_MAX_DEPS], *mod = NULL;
-	char dir[128], dep[160], *line = NULL; /* utsname.release is at most 64 bytes */
-	size_t cap = 0, n = 0;
-	struct utsname u;
+	struct kmod_list *list = NULL, *l;
 	int r = -ENOENT;
-	FILE *f;
 
-	if (uname(&u) < 0)
-		return -errno;
-	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
-	snprintf(dep, sizeof(dep), "%s/modules.dep", dir);
-	f = fopen(dep, "re");
-	if (!f)
-		return -errno;
-	while (!mod && getline(&line, &cap, f) > 0)
-		mod = moddep_parse(line, file_base, deps, &n);
-	fclose(f);
-	if (mod) {
-		r = 0;
-		while (n > 0 && r == 0)
-			r = insmod(dir, deps[--n]); /* modprobe's order: last dependency first */
+	if (kmod_module_new_from_lookup(ctx, name, &list) < 0)
+		return -ENOENT;
+	kmod_list_foreach(l, list) {
+		struct kmod_module *m = kmod_module_get_module(l);
+
+		r = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL,
+						    NULL);
+		kmod_module_unref(m);
+		if (r > 0)
+			r = -EPERM; /* blacklisted */
 		if (r == 0)
-			r = insmod(dir, mod);
+			break;
 	}
-	free(line);
+	kmod_module_unref_list(list);
 	return r;
 }
 
@@ -211,14 +186,20 @@ static bool kernel_credits_hwrng(void)
  */
 static int load_virtio_rng(void)
 {
+	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
 	int r = 0;
 
+	if (!ctx) {
+		fprintf(stderr, "virtseed-preinit: cannot load virtio_rng: no module index\n");
+		return -ENOENT;
+	}
 	if (access("/sys/bus/pci/drivers/virtio-pci", F_OK) < 0)
-		r = load_module("virtio_pci.ko");
+		r = load_module(ctx, "virtio_pci");
 	if (r == 0 && access("/sys/module/virtio_rng", F_OK) < 0)
-		r = load_module("virtio-rng.ko");
+		r = load_module(ctx, "virtio_rng");
 	if (r < 0)
 		fprintf(stderr, "virtseed-preinit: cannot load virtio_rng: %s\n", strerror(-r));
+	kmod_unref(ctx);
 	return r;
 }
 
@@ -241,8 +222,7 @@ static bool wait_crng_ready(int timeout_msec)
 
 static void seed(void)
 {
-	if (has_virtio_rng_pci() && !cmdline_blacklists("virtio_rng") && load_virtio_rng() == 0 &&
-	    kernel_credits_hwrng()) {
+	if (has_virtio_rng_pci() && load_virtio_rng() == 0 && kernel_credits_hwrng()) {
 		if (wait_crng_ready(HWRNG_WAIT_MSEC)) {
 			fprintf(stderr, "virtseed-preinit: virtio-rng: driver loaded, CRNG ready\n");
 			return;
@@ -257,7 +237,10 @@ int main(int argc, char *argv[])
 {
 	(void)argc;
 	mount_api_fs();
-	seed();
+	if (cmdline_disables())
+		fprintf(stderr, "virtseed-preinit: disabled by rd.virtseed=0\n");
+	else
+		seed();
 	execv(REAL_INIT, argv);
 	fprintf(stderr, "virtseed-preinit: cannot run %s: %m; trying %s\n", REAL_INIT,
 		FALLBACK_INIT);

@@ -1,0 +1,6 @@
+# debian/: the Debian packaging (dpkg-buildpackage -us -uc -b; tests/guest/os-debs.sh builds
+# it in a chroot of each release the whole-OS tests boot).
+EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
+	debian/source/format debian/virtseed.install debian/virtseed-egd.install \
+	debian/virtseed.lintian-overrides debian/virtseed-egd.lintian-overrides \
+	debian/conf/virtseed.conf debian/conf/virtseed-egd.conf debian/local.mk

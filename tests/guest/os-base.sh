@@ -1,0 +1,49 @@
+#!/bin/sh
+# Build a Debian root file system with mmdebstrap from the Debian archive this machine's apt
+# uses, as a tarball, and print its path.  Cached in $VIRTSEED_CACHE/os under a hash of
+# every input (this script, suite, kind, mirror, package list).
+#   os-base.sh SUITE KIND      SUITE: bookworm | trixie
+# KIND os: a bootable guest (the distribution's kernel, systemd, initramfs-tools, rngd for
+#          bench/os-boot.sh); os-dracut: the same with dracut instead of initramfs-tools;
+# KIND build: a buildd chroot with virtseed's build dependencies (tests/guest/os-debs.sh).
+set -eu
+suite=$1 kind=$2
+cache=${VIRTSEED_CACHE:-/var/cache/virtseed-tests}/os
+
+# The first Debian archive URI of apt's sources (deb822 or one-line), else deb.debian.org.
+mirror=${VIRTSEED_MIRROR:-$(sed -n -e 's|^URIs: *\(http[^ ]*/debian\)/*$|\1|p' \
+	-e 's|^deb  *\(\[[^]]*\]  *\)\{0,1\}\(http[^ ]*/debian\)/*  *.*|\2|p' \
+	/etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+	/etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)}
+mirror=${mirror:-http://deb.debian.org/debian}
+
+case $suite in
+bookworm) sysdev=systemd ;;
+trixie) sysdev=systemd-dev ;;
+*) echo "os-base: unknown suite '$suite'" >&2; exit 2 ;;
+esac
+guest=linux-image-amd64,systemd,systemd-sysv,udev,kmod,procps,rng-tools5,libgcrypt20
+case $kind in
+os) variant=minbase pkgs=$guest,initramfs-tools ;;
+os-dracut) variant=minbase pkgs=$guest,dracut ;;
+build)
+	variant=buildd
+	pkgs=debhelper,pkgconf,libcap-ng-dev,libgcrypt20-dev,libseccomp-dev,libsystemd-dev
+	pkgs=$pkgs,libkmod-dev,libcmocka-dev,$sysdev ;;
+*) echo "os-base: unknown kind '$kind'" >&2; exit 2 ;;
+esac
+
+opts="--format=tar --variant=$variant --include=$pkgs --dpkgopt=path-exclude=/usr/share/doc/*
+ --dpkgopt=path-include=/usr/share/doc/*/copyright --dpkgopt=path-exclude=/usr/share/locale/*"
+key=$(echo "$suite $kind $mirror $opts" | sha256sum | cut -c1-16)
+out=$cache/$suite-$kind-$key.tar
+if [ -s "$out" ]; then
+	echo "$out"
+	exit 0
+fi
+command -v mmdebstrap >/dev/null || { echo "os-base: mmdebstrap missing" >&2; exit 1; }
+mkdir -p "$cache"
+# shellcheck disable=SC2086 # the options are split at blanks, without globbing
+(set -f && mmdebstrap --quiet $opts "$suite" "$out.tmp" "$mirror" >&2)
+mv "$out.tmp" "$out"
+echo "$out"

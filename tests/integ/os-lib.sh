@@ -1,0 +1,251 @@
+# shellcheck shell=bash
+# os-lib.sh: whole-OS guests for tests/integ/os-*.sh and bench/os-boot.sh (sourced).
+# A Debian root from tests/guest/os-base.sh, virtseed's packages from tests/guest/os-debs.sh
+# (built from this tree in a chroot of the same release) installed with dpkg, an ext4 disk
+# made from it, booted under QEMU/TCG from the image's own kernel and initramfs on a virtio
+# disk up to multi-user.target.  There the test unit virtseed-report.service prints
+# "virtseed-report: KEY VALUE" lines to the console and powers the guest off.
+# Environment: as boot-lib.sh (VIRTSEED_CACHE, BOOT_LOGS).
+# shellcheck source=tests/integ/boot-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/boot-lib.sh"
+OS_APPEND="console=ttyS0 root=/dev/vda rw panic=-1 random.trust_cpu=off"
+OS_APPEND+=" random.trust_bootloader=off systemd.show_status=1"
+# Debian 12's initramfs-tools starts udevd with this line before it triggers coldplug.
+OS_UDEV='Starting systemd-udevd version|Starting .*systemd-udev-trigger|Coldplug All udev'
+
+# os_init SUITE KIND: skip unless this can run; build (or find) the base and the packages.
+os_init() {
+	[ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
+	[ "$(id -u)" = 0 ] || skip "needs root (chroot, mkfs, unshare)"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
+	command -v mmdebstrap >/dev/null || skip "mmdebstrap missing (tests/install-deps.sh)"
+	command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 missing"
+	BOOT_WORK=$(mktemp -d)
+	trap 'boot_cleanup' EXIT
+	OS_BASE=$(sh "$top_srcdir/tests/guest/os-base.sh" "$1" "$2") || fail "os-base.sh $1 $2 failed"
+	OS_DEBS=$(sh "$top_srcdir/tests/guest/os-debs.sh" "$1") || fail "os-debs.sh $1 failed"
+	note "base $OS_BASE, packages $OS_DEBS"
+	OS_ROOT=$BOOT_WORK/root
+	mkdir -p "$OS_ROOT"
+	tar -xf "$OS_BASE" -C "$OS_ROOT"
+	os_prepare
+}
+
+# os_chroot CMD...: run CMD in the guest root with /proc, /sys and /dev mounted.
+os_chroot() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m --propagation private sh -c '
+		r=$1; shift
+		mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
+		mount --rbind /dev "$r/dev" && exec chroot "$r" "$@"
+	' sh "$OS_ROOT" "$@"
+}
+
+# The guest's identity and the test unit (not part of the packages).
+os_prepare() {
+	echo 8b2ae5c62d5a4a559e347d5bbfa1c0de >"$OS_ROOT/etc/machine-id"
+	echo guest >"$OS_ROOT/etc/hostname"
+	echo '/dev/vda / ext4 rw 0 1' >"$OS_ROOT/etc/fstab"
+	install -m 0755 /dev/stdin "$OS_ROOT/usr/local/sbin/virtseed-report" <<'EOT'
+#!/bin/sh
+# Test only: wait for the boot to finish, print what the test asserts, power off.
+systemctl is-system-running --wait >/dev/null 2>&1
+show() { systemctl show -p "$2" --value "$1"; }
+{
+	echo "virtseed-report: system $(systemctl is-system-running)"
+	echo "virtseed-report: service $(show virtseed.service ActiveState)" \
+		"$(show virtseed.service SubState)"
+	echo "virtseed-report: status $(show virtseed.service StatusText)"
+	journalctl -b -o short-monotonic --no-pager -u virtseed.service -u virtseed-initrd.service |
+		sed 's/^/virtseed-report: journal /'
+	echo "virtseed-report: end"
+} >/dev/console 2>&1
+systemctl poweroff
+EOT
+	cat >"$OS_ROOT/etc/systemd/system/virtseed-report.service" <<'EOT'
+[Unit]
+Description=virtseed test report
+After=multi-user.target
+[Service]
+Type=simple
+ExecStart=/usr/local/sbin/virtseed-report
+[Install]
+WantedBy=multi-user.target
+EOT
+	ln -sf /etc/systemd/system/virtseed-report.service \
+		"$OS_ROOT/etc/systemd/system/multi-user.target.wants/virtseed-report.service"
+}
+
+# os_install PACKAGE...: dpkg -i the built .debs of these packages into the guest root.
+os_install() {
+	local p debs=()
+	for p; do
+		debs+=("$(ls "$OS_DEBS/${p}_"*.deb)")
+	done
+	cp "${debs[@]}" "$OS_ROOT/tmp/"
+	os_chroot sh -c 'cd /tmp && dpkg -i "$@" && rm -f "$@"' sh "${debs[@]##*/}" \
+		>"$BOOT_WORK/dpkg.log" 2>&1 || { cat "$BOOT_WORK/dpkg.log"; fail "dpkg -i failed"; }
+}
+
+# os_disk: the guest's disk, kernel and initramfs from the root as it is now.
+os_disk() {
+	local ver
+	ver=$(ls "$OS_ROOT/lib/modules")
+	cp "$OS_ROOT/boot/vmlinuz-$ver" "$BOOT_WORK/vmlinuz"
+	cp "$OS_ROOT/boot/initrd.img-$ver" "$BOOT_WORK/initrd.img"
+	rm -f "$BOOT_WORK/disk.img"
+	truncate -s 2G "$BOOT_WORK/disk.img"
+	mkfs.ext4 -q -F -d "$OS_ROOT" "$BOOT_WORK/disk.img" || fail "mkfs.ext4 failed"
+}
+
+# os_boot LOG APPEND [QEMU_ARGS...]: boot a fresh copy of the disk until the report's end
+# (or a timeout); the console, CRs stripped, in LOG.
+os_boot() {
+	local log=$1 append=$2 pid
+	shift 2
+	cp --sparse=always "$BOOT_WORK/disk.img" "$BOOT_WORK/boot.img"
+	exec 9>"$BOOT_CACHE/qemu.lock"
+	flock 9
+	timeout "${OS_TIMEOUT:-400}" qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -smp 1 \
+		-nographic -no-reboot -uuid 8b2ae5c6-2d5a-4a55-9e34-7d5bbfa1c0de \
+		-kernel "$BOOT_WORK/vmlinuz" -initrd "$BOOT_WORK/initrd.img" \
+		-drive "file=$BOOT_WORK/boot.img,if=virtio,format=raw" \
+		-append "$OS_APPEND $append" "$@" </dev/null >"$log.raw" 2>&1 &
+	pid=$!
+	BOOT_PIDS="${BOOT_PIDS:-} $pid"
+	# The distributor forgets a guest once it disconnects: keep its last statistics.
+	while [ -n "${OS_EGD:-}" ] && kill -0 "$pid" 2>/dev/null; do
+		egd_stats "$OS_EGD" >"$BOOT_WORK/stats.now" 2>/dev/null &&
+			grep -q 'guest_bytes_total{guest="os-' "$BOOT_WORK/stats.now" &&
+			mv "$BOOT_WORK/stats.now" "$BOOT_WORK/stats"
+		sleep 1
+	done
+	wait "$pid"
+	BOOT_PIDS=${BOOT_PIDS// $pid/}
+	exec 9>&-
+	tr -d '\r' <"$log.raw" >"$log"
+	rm -f "$log.raw" "$BOOT_WORK/boot.img"
+	if [ -n "${BOOT_LOGS:-}" ]; then
+		mkdir -p "$BOOT_LOGS"
+		cp "$log" "$BOOT_LOGS/"
+	fi
+	grep -q 'virtseed-report: end' "$log" || { tail -40 "$log"; fail "no report from the guest: $log"; }
+}
+
+# report LOG KEY: the value the guest reported for KEY.
+report() {
+	sed -n "s/^virtseed-report: $2 //p" "$1" | head -n1
+}
+
+# assert_service LOG: virtseed.service active (READY=1 received), its status the counters.
+assert_service() {
+	[ "$(report "$1" service)" = "active running" ] ||
+		fail "virtseed.service is '$(report "$1" service)', not active running: $1"
+	report "$1" status | grep -qE '^credited [0-9]+ bits in [0-9]+ bytes' ||
+		fail "virtseed.service status text is '$(report "$1" status)': $1"
+}
+
+# initramfs_count REGEX: how many files of the guest's initramfs match.
+initramfs_count() {
+	lsinitramfs "$BOOT_WORK/initrd.img" | grep -cE "$1"
+}
+
+# os_host_package [RUN_DEBDIR]: 5, the host package of this release: installed with dpkg
+# into the root, its units verified there and enabled by its postinst, purged again; then
+# the distributor of RUN_DEBDIR's (default: the same; another when this machine runs an
+# older release), unpacked, started with the configuration it ships (EGD "os").
+os_host_package() {
+	local host=$BOOT_WORK/host
+	os_install virtseed-egd
+	# shellcheck disable=SC2016 # expanded in the chroot
+	os_chroot sh -c 'systemd-analyze verify --man=no \
+		$(dpkg -L virtseed-egd | grep -E "/system/virtseed-egd\.(service|socket)$")' \
+		>"$BOOT_WORK/verify.log" 2>&1 || { cat "$BOOT_WORK/verify.log"
+		fail "systemd-analyze verify of the host package's units"; }
+	[ ! -s "$BOOT_WORK/verify.log" ] || { cat "$BOOT_WORK/verify.log"; fail "verify complained"; }
+	[ -L "$OS_ROOT/etc/systemd/system/sockets.target.wants/virtseed-egd.socket" ] ||
+		fail "the host package's postinst did not enable virtseed-egd.socket"
+	os_chroot dpkg -P virtseed-egd >"$BOOT_WORK/purge-egd.log" 2>&1 ||
+		{ cat "$BOOT_WORK/purge-egd.log"; fail "dpkg -P virtseed-egd"; }
+	[ ! -e "$OS_ROOT/etc/systemd/system/sockets.target.wants/virtseed-egd.socket" ] ||
+		fail "purging the host package left virtseed-egd.socket enabled"
+	dpkg-deb -x "$(ls "${1:-$OS_DEBS}"/virtseed-egd_*.deb)" "$host"
+	VIRTSEED_EGD=$host/usr/sbin/virtseed-egd
+	egd_start os --config "$host/etc/virtseed/virtseed-egd.conf"
+}
+
+# os_guest_package: dpkg -i the guest package; its trigger rebuilds the initramfs with it.
+os_guest_package() {
+	os_install virtseed
+	os_disk
+	[ "$(initramfs_count 'usr/sbin/virtseedd$')" = 1 ] ||
+		fail "installing the package did not put virtseedd into the initramfs"
+}
+
+# assert_one_instance LOG: the initramfs instance had finished before the service started
+# (dracut: its initrd unit finished; initramfs-tools: it reported before systemd started).
+assert_one_instance() {
+	if grep -q 'Seed the kernel RNG (initramfs)' "$1"; then
+		assert_before "$1" 'Finished .*Seed the kernel RNG \(initramfs\)' \
+			'Start.*Kernel RNG seeding agent'
+	else
+		assert_before "$1" 'virtseed: seeded:' "$SYSTEMD_START"
+	fi
+}
+
+# os_check_virtio_rng NAME: 1, virtio-rng through the host package's distributor.
+os_check_virtio_rng() {
+	local log=$BOOT_WORK/$1-virtio-rng.log
+	OS_EGD=os
+	# shellcheck disable=SC2046 # word splitting of the QEMU arguments is wanted
+	os_boot "$log" "" -name "guest=os-$1" $(qemu_rng_egd os)
+	OS_EGD=
+	assert_before "$log" 'random: crng init done' "$OS_UDEV"
+	assert_one_instance "$log"
+	assert_service "$log"
+	grep -qE "guest_bytes_total\\{guest=\"os-$1\"[^}]*\\} [1-9]" "$BOOT_WORK/stats" ||
+		fail "the host package's distributor did not serve guest os-$1"
+	note "$1 virtio-rng: crng init done at $(log_ts 'random: crng init done' "$log") s;" \
+		"service: $(report "$log" status)"
+}
+
+# os_check_disabled NAME: 3, rd.virtseed=0: no initramfs instance, the service still runs.
+os_check_disabled() {
+	local log=$BOOT_WORK/$1-off.log
+	# shellcheck disable=SC2046
+	os_boot "$log" "rd.virtseed=0" $(qemu_rng_egd os)
+	grep -qE 'virtseed-(initrd|preinit): disabled by rd.virtseed=0' "$log" ||
+		fail "rd.virtseed=0 not honoured: $log"
+	! grep -q 'virtseed: seeded:' "$log" || fail "the initramfs instance ran despite rd.virtseed=0"
+	assert_service "$log"
+}
+
+# os_check_rdrand NAME: 2, no virtio-rng, -cpu max, trust_cpu=off (the kernel credits none
+# of RDRAND itself): the agent's rdrand source seeds in the initramfs.
+os_check_rdrand() {
+	local log=$BOOT_WORK/$1-rdrand.log
+	os_boot "$log" "" -cpu max
+	assert_before "$log" 'virtseed: seeded: .*rdrand=[1-9]' "$OS_UDEV"
+	assert_before "$log" 'random: crng init done' "$OS_UDEV"
+	assert_service "$log"
+	note "$1 rdrand: crng init done at $(log_ts 'random: crng init done' "$log") s"
+}
+
+# os_check_removed NAME: 4, dpkg -r keeps the conffile, dpkg -P drops it; the initramfs is
+# rebuilt without virtseed and the system boots without it.
+os_check_removed() {
+	local log=$BOOT_WORK/$1-removed.log
+	os_chroot dpkg -r virtseed >"$BOOT_WORK/remove.log" 2>&1 ||
+		{ cat "$BOOT_WORK/remove.log"; fail "dpkg -r virtseed"; }
+	[ -f "$OS_ROOT/etc/virtseed/virtseed.conf" ] || fail "dpkg -r removed the conffile"
+	os_chroot dpkg -P virtseed >>"$BOOT_WORK/remove.log" 2>&1 ||
+		{ cat "$BOOT_WORK/remove.log"; fail "dpkg -P virtseed"; }
+	[ ! -e "$OS_ROOT/etc/virtseed" ] || fail "dpkg -P left /etc/virtseed"
+	os_disk
+	[ "$(initramfs_count virtseed)" = 0 ] || fail "the initramfs still has virtseed after removal"
+	# shellcheck disable=SC2046
+	os_boot "$log" "" $(qemu_rng_egd os)
+	! grep -v '^virtseed-report: ' "$log" | grep -q virtseed || fail "virtseed ran after removal: $log"
+	[ "$(report "$log" service)" = "inactive dead" ] ||
+		fail "virtseed.service after removal: $(report "$log" service)"
+}
