@@ -2,11 +2,13 @@
  * virtseed-libvirt attach|detach DOMAIN: add or remove an RNG device served
  * by virtseed through libvirt's API (like virsh attach-device), live and/or
  * persistently, and print what was done.  Bind mode (default): libvirt
- * creates DEFAULT_BIND_DIR/DOMAIN.sock and virtseed-libvirt connects to it;
+ * (or QEMU, for a live attach: the directory belongs to QEMU_USER) creates
+ * DEFAULT_BIND_DIR/DOMAIN.sock and virtseed-libvirt connects to it;
  * connect mode: QEMU connects to the distributor's shared socket.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +20,8 @@
 #include "attach.h"
 #include "log.h"
 #include "macro.h"
+
+#define DETACH_WAIT_MSEC 5000       /* for the guest to release a live device */
 
 struct attach_args {
 	const char *uri, *domain, *path;
@@ -84,6 +88,7 @@ static const char *flags_text(unsigned f)
 static int make_bind_dir(const char *path)
 {
 	char dir[DOMXML_MAX_PATH];
+	struct passwd *pw;
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -91,11 +96,17 @@ static int make_bind_dir(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (strcmp(dir, DEFAULT_BIND_DIR) == 0) {
-		(void)mkdir(LOCALSTATEDIR "/lib/virtseed", 0755);
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return log_errno(-errno, "Failed to create '%s': %m", dir);
+	if (strcmp(dir, DEFAULT_BIND_DIR) != 0)
+		return 0;
+	(void)mkdir(LOCALSTATEDIR "/lib/virtseed", 0755);
+	if (mkdir(dir, 0755) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		return log_errno(-errno, "Failed to create '%s': %m", dir);
 	}
+	pw = getpwnam(QEMU_USER);
+	if (pw && chown(dir, pw->pw_uid, pw->pw_gid) < 0)
+		return log_errno(-errno, "Failed to give '%s' to %s: %m", dir, QEMU_USER);
 	return 0;
 }
 
@@ -115,6 +126,20 @@ static int attach(virDomainPtr dom, const struct attach_args *a, unsigned f)
 	return 0;
 }
 
+/* libvirt returns once QEMU was asked; the guest may take a moment to let go. */
+static bool still_attached(virDomainPtr dom, const char *path)
+{
+	for (int i = 0; i < DETACH_WAIT_MSEC / 100; i++) {
+		_cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, 0);
+		_cleanup_(freep) char *element = NULL;
+
+		if (!xml || domxml_find_rng(xml, strlen(xml), path, &element) == -ENOENT)
+			return false;
+		(void)usleep(100 * 1000);
+	}
+	return true;
+}
+
 /* Each of live and persistent: the element is looked up in that definition. */
 static int detach_one(virDomainPtr dom, const struct attach_args *a, unsigned f)
 {
@@ -131,8 +156,12 @@ static int detach_one(virDomainPtr dom, const struct attach_args *a, unsigned f)
 	if (virDomainDetachDeviceFlags(dom, element, f) < 0)
 		return log_errno(-EIO, "Failed to detach from '%s': %s", a->domain,
 				 virGetLastErrorMessage());
-	printf("Detached from '%s' (%s): the RNG device on '%s'\n", a->domain, flags_text(f),
-	       a->path);
+	if (f == VIR_DOMAIN_AFFECT_LIVE && still_attached(dom, a->path))
+		printf("Asked '%s' to release the RNG device on '%s' (live); the guest has not "
+		       "yet.\n", a->domain, a->path);
+	else
+		printf("Detached from '%s' (%s): the RNG device on '%s'\n", a->domain,
+		       flags_text(f), a->path);
 	return 0;
 }
 

@@ -5,9 +5,10 @@
 
 #define DEFAULT_URI "qemu:///system"
 #define DEFAULT_CONTROL RUNSTATEDIR "/virtseed-egd/control"
-#define DEFAULT_RUN_DIR RUNSTATEDIR "/libvirt/qemu"
+#define DEFAULT_RUN_DIR "/run/libvirt/qemu"      /* libvirt's, not ours */
 #define DEFAULT_BIND_DIR LOCALSTATEDIR "/lib/virtseed/libvirt"
-#define DEFAULT_SHARED_SOCKET RUNSTATEDIR "/virtseed/egd.sock"
+#define QEMU_USER "libvirt-qemu"                 /* Debian's qemu.conf default */
+#define DEFAULT_SHARED_SOCKET "/run/virtseed/egd.sock" /* virtseed-egd.socket */
 
 int attach_main(int argc, char **argv, bool detach);
 void libvirt_quiet(void);
