@@ -8,7 +8,11 @@
  * the pool erases what it hands out and the output buffer what was sent.
  * Backpressure: reading stops when the queue or the demand cap is full and
  * the input buffer holds a whole unparsed request; serving stops while the
- * output buffer is full.
+ * output buffer is full.  A QEMU connection starts with an unrequested
+ * prefix queued like a 0x02 request, so it waits for tokens like any reply.
+ * Bytes come from the reservoir, which never blocks: a connection that finds
+ * it dry waits for the reservoir's event like it waits for tokens.
+ * Calls only downward: registry (guest references), reservoir, dispatch.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,8 +21,11 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
+
+#define LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
 
 static size_t out_queued(const struct client *c)
 {
@@ -46,6 +53,23 @@ static void account(struct client *c, size_t bytes, size_t requests)
 	c->guest->class->requests += requests;
 }
 
+static bool is_block(const struct pending *p)
+{
+	return p->cmd == EGD_CMD_READ_BLOCK || p->cmd == PENDING_PREFIX;
+}
+
+/* Per-client events are logged at most once per LOG_INTERVAL_USEC. */
+static bool log_ratelimit(struct clients *set)
+{
+	unsigned suppressed = 0;
+
+	if (!ratelimit_below(&set->log_rl, now_usec(), &suppressed))
+		return false;
+	if (suppressed)
+		log_notice("(%u similar messages suppressed)", suppressed);
+	return true;
+}
+
 static struct pending *head(struct client *c)
 {
 	return c->q_len ? &c->q[c->q_head] : NULL;
@@ -63,16 +87,16 @@ static size_t fill_blocking(struct client *c, size_t n, uint64_t now)
 	size_t done = 0;
 	struct pending *p;
 
-	while (done < n && (p = head(c)) && p->cmd == EGD_CMD_READ_BLOCK) {
+	while (done < n && (p = head(c)) && is_block(p)) {
 		size_t want = MIN(n - done, (size_t)p->left);
 		uint8_t *dst = out_reserve(c, want);
 		size_t k;
 
 		if (!dst)
 			break;
-		k = pool_get(c->server, dst, want, now);
+		k = reservoir_get(c->set->res, dst, want);
 		c->out_len += k;
-		p->left -= (uint8_t)k;
+		p->left -= (uint16_t)k;
 		c->demand -= k;
 		done += k;
 		if (p->left == 0)
@@ -92,7 +116,7 @@ static size_t backlog(struct client *c)
 	for (size_t i = 0; i < c->q_len; i++) {
 		const struct pending *p = &c->q[(c->q_head + i) % CLIENT_MAX_PENDING];
 
-		if (p->cmd != EGD_CMD_READ_BLOCK)
+		if (!is_block(p))
 			break;
 		sum += p->left;
 	}
@@ -118,8 +142,8 @@ static bool answer_now(struct client *c, struct pending *p, uint64_t now)
 		n = egd_build_pid(dst, EGD_MAX_PID_REPLY, (unsigned long)getpid());
 		break;
 	default: /* EGD_CMD_READ_NB */
-		k = htb_take(&c->node, p->left, true, now);
-		k = pool_get(c->server, dst + 1, k, now);
+		k = htb_take(&c->node, MIN(p->left, reservoir_avail(c->set->res)), true, now);
+		k = reservoir_get(c->set->res, dst + 1, k);
 		dst[0] = (uint8_t)k;
 		n = (ssize_t)k + 1;
 		c->demand -= p->left;
@@ -137,8 +161,8 @@ static void advance(struct client *c, uint64_t now)
 	struct pending *p;
 
 	while ((p = head(c))) {
-		if (p->cmd == EGD_CMD_READ_BLOCK) {
-			size_t want = backlog(c), k;
+		if (is_block(p)) {
+			size_t want = MIN(backlog(c), reservoir_avail(c->set->res)), k;
 
 			if (p->left == 0) {
 				pop(c);
@@ -168,16 +192,14 @@ static int flush(struct client *c)
 	return 0;
 }
 
-static int client_write_cmd(struct client *c, const struct egd_req *req, uint64_t now)
+static int client_write_cmd(struct client *c, const struct egd_req *req)
 {
-	struct server *s = c->server;
-
-	switch (s->conf.write_mode) {
+	switch (c->set->reg->conf.write_mode) {
 	case EGD_WRITE_REFUSE:
-		s->refused_write++;
+		c->set->refused_write++;
 		return -EPERM;
 	case EGD_WRITE_MIX:
-		pool_mix(s, req->data, req->len, now);
+		reservoir_mix(c->set->res, req->data, req->len);
 		return 0;
 	case EGD_WRITE_DISCARD:
 		return 0;
@@ -198,14 +220,14 @@ static int parse(struct client *c, uint64_t now)
 		if (r <= 0)
 			break;
 		if ((req.cmd == EGD_CMD_READ_NB || req.cmd == EGD_CMD_READ_BLOCK) &&
-		    c->demand + req.len > c->server->conf.max_demand) {
+		    c->demand + req.len > c->set->reg->conf.max_demand) {
 			r = 0;
 			break;
 		}
 		off += (size_t)r;
 		account(c, 0, 1);
 		if (req.cmd == EGD_CMD_WRITE) {
-			r = client_write_cmd(c, &req, now);
+			r = client_write_cmd(c, &req);
 			if (r < 0)
 				break;
 			continue;
@@ -241,7 +263,6 @@ static int do_read(struct client *c, uint64_t now)
 static int update(struct client *c, uint64_t now)
 {
 	uint32_t want = 0;
-	struct epoll_event ev;
 
 	if (c->eof && c->q_len == 0 && out_queued(c) == 0)
 		return -ECONNRESET;
@@ -250,12 +271,8 @@ static int update(struct client *c, uint64_t now)
 		want |= EPOLLIN | EPOLLRDHUP;
 	if (out_queued(c) > 0)
 		want |= EPOLLOUT;
-	if (want != c->events) {
-		ev = (struct epoll_event){ .events = want, .data.ptr = c };
-		if (epoll_ctl(c->server->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-			c->events = want;
-	}
-	htb_set_backlog(&c->server->htb, &c->node, backlog(c), now);
+	(void)dispatch_modify(c->set->dispatch, &c->file, want);
+	htb_set_backlog(&c->set->htb, &c->node, backlog(c), now);
 	return 0;
 }
 
@@ -281,13 +298,13 @@ static int process(struct client *c, uint64_t now)
 
 static void drop(struct client *c, int r, uint64_t now)
 {
-	struct server *s = c->server;
+	struct clients *set = c->set;
 
 	if (r == -EBADMSG || r == -EPERM) {
-		s->dropped_protocol++;
-		if (log_ratelimit(s))
-			log_notice("Dropping %s connection of guest '%s' (pid %lu): %s",
-				   c->qemu ? "QEMU" : "EGD", c->guest->name, c->peer_pid,
+		set->dropped_protocol++;
+		if (log_ratelimit(set))
+			log_notice("Dropping %s connection of guest '%s' (pid %ld): %s",
+				   c->qemu ? "QEMU" : "EGD", c->guest->name, (long)c->peer_pid,
 				   r == -EBADMSG ? "protocol violation" : "client write refused");
 	} else {
 		log_debug_errno(r, "Connection of guest '%s' closed: %m", c->guest->name);
@@ -295,12 +312,10 @@ static void drop(struct client *c, int r, uint64_t now)
 	(void)client_close(c, now);
 }
 
-void client_event(struct client *c, uint32_t events, uint64_t now)
+static void client_event(struct dispatch_file *f, uint32_t events, uint64_t now)
 {
+	struct client *c = container_of(f, struct client, file);
 	int r = 0;
-
-	if (c->fd < 0)
-		return;
 
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
 		r = do_read(c, now);
@@ -313,127 +328,167 @@ void client_event(struct client *c, uint32_t events, uint64_t now)
 }
 
 /* Scheduler callback: @n borrowed bytes granted to this connection. */
-size_t client_fill(struct client *c, size_t n, uint64_t now)
+static size_t serve(struct htb_node *leaf, size_t n, void *userdata)
 {
-	size_t k = fill_blocking(c, n, now);
+	struct client *c = (struct client *)leaf;
+	struct clients *set = userdata;
+	size_t k = fill_blocking(c, n, set->run_usec);
 
+	if (k < n)
+		set->starved = set->starved || reservoir_avail(set->res) == 0;
 	if (k > 0 && !c->dirty) {
 		c->dirty = true;
-		c->dirty_next = c->server->dirty;
-		c->server->dirty = c;
+		c->dirty_next = set->dirty;
+		set->dirty = c;
 	}
 	return k;
 }
 
-void client_after_run(struct client *c, uint64_t now)
+/**
+ * clients_run() - one scheduling run: connections waiting for tokens or for
+ * bytes get what the tree grants, then flush.
+ */
+void clients_run(struct clients *set, uint64_t now)
 {
-	int r;
+	uint64_t next = 0;
 
-	if (c->fd < 0)
-		return;
-	r = process(c, now);
+	set->starved = false;
+	set->run_usec = now;
+	(void)htb_run(&set->htb, now, serve, set, &next);
+	set->next_run_usec = next;
+	while (set->dirty) {
+		struct client *c = set->dirty;
+		int r;
 
-	if (r < 0)
-		drop(c, r, now);
+		set->dirty = c->dirty_next;
+		c->dirty = false;
+		if (c->fd < 0)
+			continue;
+		r = process(c, now);
+		if (r < 0)
+			drop(c, r, now);
+	}
+	if (set->htb.ring && !set->next_run_usec)
+		set->next_run_usec = now + HTB_TICK_USEC;
 }
 
-void client_set_params(struct client *c, uint64_t now)
+/*
+ * When the next run is due: 0 if nothing waits for tokens, or if what waits
+ * waits for bytes (the reservoir's event starts the run then).
+ */
+uint64_t clients_next_usec(struct clients *set, uint64_t now)
 {
-	c->node.parent = &c->guest->class->node;
-	htb_node_set(&c->node, &c->guest->params, now);
+	if (!set->htb.ring || set->starved)
+		return 0;
+	if (!set->next_run_usec || set->next_run_usec < now)
+		set->next_run_usec = now + HTB_TICK_USEC;
+	return set->next_run_usec;
 }
 
-static void send_prefix(struct client *c, size_t n, uint64_t now)
+void clients_init(struct clients *set, struct dispatch *d, struct registry *reg,
+		  struct reservoir *res)
 {
-	uint8_t *dst = out_reserve(c, n);
-	size_t k;
+	*set = (struct clients){ .dispatch = d, .reg = reg, .res = res,
+				 .log_rl = RATELIMIT_INIT(LOG_INTERVAL_USEC, 1) };
+}
 
-	if (!dst)
+static void queue_prefix(struct client *c, uint64_t now)
+{
+	size_t n = registry_prefix(c->set->reg, c->guest, now);
+
+	if (n == 0)
 		return;
-	k = pool_get(c->server, dst, n, now);
-	c->out_len += k;
-	htb_charge(&c->node, k, now);
-	account(c, k, 0);
+	c->q[c->q_head] = (struct pending){ .cmd = PENDING_PREFIX, .left = (uint16_t)n };
+	c->q_len = 1;
+	c->demand = n;
 }
 
 /**
- * client_new() - adopt connected socket @fd for guest @g (a reference is taken).
- * With @qemu, an unrequested prefix answers the requests QEMU had in flight
- * when its previous connection died: QEMU never sends them again.
+ * client_new() - serve connected socket @fd as a connection of guest @g (a
+ * reference is taken; @fd is owned by the connection from now on, even on
+ * failure).  With @qemu, an unrequested prefix answers the requests QEMU
+ * had in flight when its previous connection died (QEMU never sends them
+ * again); it waits for tokens like a reply (registry_prefix() says how much).
+ * Return: 0, or -errno (@fd is closed).
  */
-int client_new(struct server *s, int fd, struct egd_guest *g, bool qemu, uint64_t now,
+int client_new(struct clients *set, int fd, struct egd_guest *g, bool qemu, uint64_t now,
 	       struct client **ret)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-	_cleanup_(freep) struct client *c = calloc(1, sizeof(*c));
+	struct client *c = calloc(1, sizeof(*c));
 	int r;
 
 	if (!c)
-		return -ENOMEM;
-	r = htb_node_init(&c->node, &g->class->node, &g->params, now);
+		return safe_close(fd), -ENOMEM;
+	htb_node_init_member(&c->node, &g->node);
+	r = dispatch_add(set->dispatch, &c->file, fd, EPOLLIN | EPOLLRDHUP, client_event);
 	if (r < 0)
-		return r;
-	ev.data.ptr = c;
-	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return -errno;
+		return safe_close(fd), free(c), r;
 	c->fd = fd;
-	c->events = ev.events;
-	c->server = s;
-	c->guest = g;
+	c->set = set;
+	c->guest = registry_ref(g);
 	c->qemu = qemu;
-	g->clients++;
-	c->next = s->clients;
-	if (s->clients)
-		s->clients->prev = c;
-	s->clients = c;
-	s->n_clients++;
-	if (qemu && s->conf.qemu_prefix > 0)
-		send_prefix(c, s->conf.qemu_prefix, now);
-	r = flush(c);
-	if (r >= 0)
-		(void)update(c, now);
-	*ret = c;
-	c = NULL;
-	return 0;
+	c->next = set->list;
+	if (set->list)
+		set->list->prev = c;
+	set->list = c;
+	set->n++;
+	if (qemu)
+		queue_prefix(c, now);
+	r = process(c, now);
+	if (r < 0)
+		drop(c, r, now);
+	if (ret)
+		*ret = r < 0 ? NULL : c;
+	return r < 0 ? r : 0;
 }
 
-/* Close now, free after the current epoll batch: later events may still name @c. */
+/* Close now, free after the current dispatch batch: later events may still name @c. */
 struct client *client_close(struct client *c, uint64_t now)
 {
-	struct server *s;
+	struct clients *set;
+	struct egd_guest *g;
 
 	if (!c || c->fd < 0)
 		return NULL;
-	s = c->server;
-	htb_remove(&s->htb, &c->node, now);
-	c->guest->throttled_usec += c->node.throttled_usec;
-	c->guest->class->throttled_usec += c->node.throttled_usec;
+	set = c->set;
+	g = c->guest;
+	htb_remove(&set->htb, &c->node, now);
+	g->throttled_usec += c->node.throttled_usec;
+	g->class->throttled_usec += c->node.throttled_usec;
+	g->unanswered = c->demand + out_queued(c);
+	g->closed_once = true;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		s->clients = c->next;
+		set->list = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	s->n_clients--;
-	if (c->listener) {
-		c->listener->client = NULL;
-		c->listener->retry_usec = now + RECONNECT_USEC;
-	}
-	sched_guest_unref(s, c->guest);
+	set->n--;
+	if (c->on_close)
+		c->on_close(c, c->userdata, now);
 	c->guest = NULL;
+	registry_unref(set->reg, g, now);
+	dispatch_remove(set->dispatch, &c->file);
 	c->fd = safe_close(c->fd);
 	explicit_bzero(c->out, sizeof(c->out));
-	c->next = s->closed;
-	s->closed = c;
+	c->next = set->closed;
+	set->closed = c;
 	return NULL;
 }
 
-void clients_reap(struct server *s)
+void clients_reap(struct clients *set)
 {
-	while (s->closed) {
-		struct client *c = s->closed;
+	while (set->closed) {
+		struct client *c = set->closed;
 
-		s->closed = c->next;
+		set->closed = c->next;
 		free(c);
 	}
+}
+
+void clients_done(struct clients *set, uint64_t now)
+{
+	while (set->list)
+		(void)client_close(set->list, now);
+	clients_reap(set);
 }

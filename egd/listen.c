@@ -2,9 +2,11 @@
  * Where connections come from: listening unix and TCP sockets from the
  * configuration or the command line, sockets passed by systemd, and
  * connect-out to QEMU chardevs in server mode (libvirt's bind mode), made
- * again RECONNECT_USEC after each loss.  A peer on a shared unix socket is
- * named by SO_PEERCRED and its QEMU -name; a QEMU peer is one whose argv[0]
- * says qemu, or any peer of a listener marked ",qemu".
+ * again RECONNECT_USEC after each loss.  Which guest a peer is comes from
+ * trusted facts only: the listener's guest, a pid registered for a guest,
+ * a uid/gid rule on SO_PEERCRED.  /proc/PID/cmdline (QEMU's -name and
+ * argv[0]) is any process's to set, so it is used only with peer-cmdline.
+ * When fds run out, listeners rest ACCEPT_PAUSE_USEC instead of spinning.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,18 +21,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "egd.h"
+#include "clock.h"
+#include "listen.h"
 #include "log.h"
 #include "macro.h"
 
 #define LISTEN_BACKLOG 128
 #define LISTEN_FDS_START 3
 #define CMDLINE_MAX 4096        /* bytes of /proc/PID/cmdline looked at */
+#define LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
 
 struct client_id {
 	char name[EGD_CONF_MAX_NAME];
-	unsigned long pid;
+	struct egd_guest *guest;        /* trusted: registered pid or uid/gid rule */
+	pid_t pid;
 	bool qemu;
 };
 
@@ -86,28 +90,30 @@ static int bind_tcp(const struct address *a)
 	return fd >= 0 ? fd : r;
 }
 
-static int watch(struct server *s, int fd, struct listener *l)
-{
-	struct epoll_event ev = { .events = EPOLLIN,
-				  .data.u64 = (uint64_t)(uintptr_t)l | TAG_LISTENER };
+static void listener_event(struct dispatch_file *f, uint32_t events, uint64_t now);
 
-	return epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+static int watch(struct listeners *set, int fd, struct listener *l)
+{
+	l->set = set;
+	return dispatch_add(set->dispatch, &l->file, fd, EPOLLIN, listener_event);
 }
 
-static int listener_open(struct server *s, struct listener *l)
+static int listener_open(struct listeners *set, struct listener *l)
 {
 	int r = address_parse(l->conf.address, &l->addr);
 
 	if (r < 0)
 		return log_errno(r, "Invalid address '%s': %m", l->conf.address);
 	l->fd = -EBADF;
+	l->file.fd = -EBADF;
+	l->set = set;
 	if (l->conf.connect)
 		return 0;
 	r = l->addr.kind == ADDRESS_UNIX ? bind_unix(l->addr.path) : bind_tcp(&l->addr);
 	if (r < 0)
 		return log_errno(r, "Failed to listen on '%s': %m", l->conf.address);
 	l->fd = r;
-	return watch(s, l->fd, l);
+	return watch(set, l->fd, l);
 }
 
 /* sd_listen_fds(3) without libsystemd: LISTEN_PID, LISTEN_FDS from fd 3 on. */
@@ -125,63 +131,70 @@ static int listen_fds(void)
 	return n < 0 || n > MAX_LISTENERS ? -E2BIG : n;
 }
 
-static int open_activated(struct server *s, bool *ret_activated)
+static int open_activated(struct listeners *set, bool *ret_activated)
 {
 	int n = listen_fds();
 
 	if (n < 0)
 		return log_errno(n, "Invalid LISTEN_FDS from systemd: %m");
 	for (int i = 0; i < n; i++) {
-		struct listener *l = &s->listeners[s->n_listeners];
+		struct listener *l = &set->l[set->n];
 		int fd = LISTEN_FDS_START + i, r;
 
 		*l = (struct listener){ .fd = fd, .activated = true };
-		l->conf.qemu = s->conf.activated_qemu;
+		l->conf.qemu = set->reg->conf.activated_qemu;
 		snprintf(l->conf.address, sizeof(l->conf.address), "fd:%d", fd);
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		r = watch(s, fd, l);
+		r = watch(set, fd, l);
 		if (r < 0)
 			return log_errno(r, "Failed to watch socket %d: %m", fd);
-		s->n_listeners++;
+		set->n++;
 	}
 	*ret_activated = n > 0;
 	return 0;
 }
 
-int listeners_open(struct server *s, bool *ret_activated)
+int listeners_open(struct listeners *set, struct dispatch *d, struct clients *clients,
+		   struct registry *reg, bool *ret_activated)
 {
-	int r = open_activated(s, ret_activated);
+	const struct egd_conf *c = &reg->conf;
+	int r;
 
+	*set = (struct listeners){ .dispatch = d, .clients = clients, .reg = reg,
+				   .log_rl = RATELIMIT_INIT(LOG_INTERVAL_USEC, 1) };
+	r = open_activated(set, ret_activated);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < s->conf.n_listeners; i++) {
-		struct listener *l = &s->listeners[s->n_listeners];
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		struct listener *l = &set->l[set->n];
 
-		if (s->n_listeners >= MAX_LISTENERS)
+		if (set->n >= MAX_LISTENERS)
 			return log_errno(-E2BIG, "Too many listeners (max %d).", MAX_LISTENERS);
-		*l = (struct listener){ .conf = s->conf.listeners[i] };
-		r = listener_open(s, l);
+		*l = (struct listener){ .conf = c->listeners[i] };
+		r = listener_open(set, l);
 		if (r < 0)
 			return r;
-		s->n_listeners++;
+		set->n++;
 	}
-	if (s->n_listeners == 0)
+	if (set->n == 0)
 		return log_errno(-EDESTADDRREQ,
 				 "Nothing to listen on: use --listen, listen = or socket "
 				 "activation.");
 	return 0;
 }
 
-void listeners_close(struct server *s)
+void listeners_close(struct listeners *set)
 {
-	for (size_t i = 0; i < s->n_listeners; i++) {
-		struct listener *l = &s->listeners[i];
+	for (size_t i = 0; i < set->n; i++) {
+		struct listener *l = &set->l[i];
 
 		if (l->fd >= 0 && !l->activated && l->addr.kind == ADDRESS_UNIX)
 			(void)unlink(l->addr.path);
+		dispatch_remove(set->dispatch, &l->file);
 		l->fd = safe_close(l->fd);
 	}
+	set->n = 0;
 }
 
 /* "-name guest=NAME,..." or "-name NAME,..." from a NUL-separated argv. */
@@ -209,18 +222,14 @@ static void qemu_name(const char *argv, size_t n, char *ret, size_t size, bool *
 	}
 }
 
-static void identify(int fd, struct client_id *id)
+/* The spoofable fallback: QEMU's -name and argv[0] as the peer set them. */
+static void identify_cmdline(struct client_id *id)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	char path[64], argv[CMDLINE_MAX + 1];
 	_cleanup_(closep) int pfd = -EBADF;
 	ssize_t n;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
-		return;
-	id->pid = (unsigned long)cred.pid;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cred.pid);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)id->pid);
 	pfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (pfd < 0)
 		return;
@@ -231,62 +240,101 @@ static void identify(int fd, struct client_id *id)
 	qemu_name(argv, (size_t)n, id->name, sizeof(id->name), &id->qemu);
 }
 
-static int adopt(struct server *s, struct listener *l, int fd, uint64_t now,
+static void identify(struct registry *reg, int fd, struct client_id *id)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
+		return;
+	id->pid = cred.pid;
+	id->guest = registry_by_pid(reg, cred.pid);
+	if (id->guest) {
+		id->qemu = true;        /* the pid was registered as that domain's QEMU */
+		return;
+	}
+	id->guest = registry_by_cred(reg, cred.uid, cred.gid);
+	if (!id->guest && reg->conf.peer_cmdline)
+		identify_cmdline(id);
+}
+
+static void adopted_closed(struct client *c, void *userdata, uint64_t now)
+{
+	struct listener *l = userdata;
+
+	l->client = NULL;
+	l->retry_usec = now + RECONNECT_USEC;
+}
+
+static int adopt(struct listeners *set, struct listener *l, int fd, uint64_t now,
 		 struct client **ret)
 {
 	struct client_id id = { .name = "unknown" };
+	struct registry *reg = set->reg;
 	struct egd_guest *g;
 	int r;
 
-	if (l->addr.kind == ADDRESS_UNIX || l->activated)
-		identify(fd, &id);
-	g = sched_guest(s, l->conf.guest[0] ? l->conf.guest : id.name, now);
+	if (!l->conf.guest[0] && (l->addr.kind == ADDRESS_UNIX || l->activated))
+		identify(reg, fd, &id);
+	g = l->conf.guest[0] ? registry_guest(reg, l->conf.guest, now) :
+		id.guest ? id.guest : registry_guest(reg, id.name, now);
 	if (!g)
-		return -ENOMEM;
-	r = client_new(s, fd, g, l->conf.qemu || id.qemu, now, ret);
-	if (r < 0) {
-		g->clients++;
-		sched_guest_unref(s, g);
+		return safe_close(fd), -ENOMEM;
+	r = client_new(set->clients, fd, g, l->conf.qemu || id.qemu, now, ret);
+	if (r < 0)
 		return r;
-	}
 	(*ret)->peer_pid = id.pid;
-	log_debug("New %s connection of guest '%s' (pid %lu) on %s.", (*ret)->qemu ? "QEMU" : "EGD",
-		  g->name, id.pid, l->conf.address);
+	log_debug("New %s connection of guest '%s' (pid %ld) on %s.", (*ret)->qemu ? "QEMU" : "EGD",
+		  g->name, (long)id.pid, l->conf.address);
 	return 0;
 }
 
-void listener_event(struct server *s, struct listener *l, uint64_t now)
+static void pause_listeners(struct listeners *set, int error, uint64_t now)
 {
+	set->paused_until = now + ACCEPT_PAUSE_USEC;
+	for (size_t i = 0; i < set->n; i++)
+		(void)dispatch_modify(set->dispatch, &set->l[i].file, 0);
+	if (ratelimit_below(&set->log_rl, now, NULL))
+		log_warning_errno(error, "accept() failed, not accepting for %llu ms: %m",
+				  (unsigned long long)(ACCEPT_PAUSE_USEC / USEC_PER_MSEC));
+}
+
+static void listener_event(struct dispatch_file *f, uint32_t events, uint64_t now)
+{
+	struct listener *l = container_of(f, struct listener, file);
+	struct listeners *set = l->set;
+
 	for (unsigned i = 0; i < 64; i++) {
 		struct client *c;
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), r;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && log_ratelimit(s))
+			if (accept_exhausted(errno))
+				pause_listeners(set, -errno, now);
+			else if (errno != EAGAIN && errno != EINTR &&
+				 ratelimit_below(&set->log_rl, now, NULL))
 				log_warning_errno(-errno, "accept() on %s failed: %m",
 						  l->conf.address);
 			return;
 		}
-		if (s->n_clients >= s->conf.max_clients) {
-			s->dropped_limit++;
-			if (log_ratelimit(s))
+		if (set->clients->n >= set->reg->conf.max_clients) {
+			set->clients->dropped_limit++;
+			if (ratelimit_below(&set->log_rl, now, NULL))
 				log_warning("Refusing connection: max-clients=%u reached.",
-					    s->conf.max_clients);
+					    set->reg->conf.max_clients);
 			safe_close(fd);
 			continue;
 		}
-		r = adopt(s, l, fd, now, &c);
-		if (r < 0) {
+		r = adopt(set, l, fd, now, &c);
+		if (r < 0 && ratelimit_below(&set->log_rl, now, NULL))
 			log_warning_errno(r, "Failed to set up connection: %m");
-			safe_close(fd);
-		}
 	}
 }
 
-void listeners_reconnect(struct server *s, uint64_t now)
+static void reconnect(struct listeners *set, uint64_t now)
 {
-	for (size_t i = 0; i < s->n_listeners; i++) {
-		struct listener *l = &s->listeners[i];
+	for (size_t i = 0; i < set->n; i++) {
+		struct listener *l = &set->l[i];
 		struct client *c;
 		int fd, r;
 
@@ -299,23 +347,33 @@ void listeners_reconnect(struct server *s, uint64_t now)
 					l->conf.address);
 			continue;
 		}
-		r = adopt(s, l, fd, now, &c);
-		if (r < 0) {
-			safe_close(fd);
+		r = adopt(set, l, fd, now, &c);
+		if (r < 0)
 			continue;
-		}
-		c->listener = l;
+		c->on_close = adopted_closed;
+		c->userdata = l;
 		l->client = c;
 		log_info("Connected to QEMU at %s (guest '%s').", l->conf.address, c->guest->name);
 	}
 }
 
-uint64_t listeners_next_usec(const struct server *s)
+/* Timer: resume accepting after a pause, reconnect to QEMU chardevs. */
+void listeners_tick(struct listeners *set, uint64_t now)
 {
-	uint64_t next = 0;
+	if (set->paused_until && now >= set->paused_until) {
+		set->paused_until = 0;
+		for (size_t i = 0; i < set->n; i++)
+			(void)dispatch_modify(set->dispatch, &set->l[i].file, EPOLLIN);
+	}
+	reconnect(set, now);
+}
 
-	for (size_t i = 0; i < s->n_listeners; i++) {
-		const struct listener *l = &s->listeners[i];
+uint64_t listeners_next_usec(const struct listeners *set)
+{
+	uint64_t next = set->paused_until;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct listener *l = &set->l[i];
 
 		if (l->conf.connect && !l->client)
 			next = next ? MIN(next, MAX(l->retry_usec, 1)) : MAX(l->retry_usec, 1);

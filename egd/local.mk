@@ -3,7 +3,10 @@ lib_libvirtseed_a_SOURCES += \
 	lib/egd-proto.c lib/egd-proto.h \
 	lib/egd-conf.c lib/egd-conf.h \
 	lib/tbucket.c lib/tbucket.h \
-	lib/htb.c lib/htb.h
+	lib/htb.c lib/htb.h \
+	lib/conf-value.c lib/conf-value.h \
+	lib/ratelimit.c lib/ratelimit.h \
+	lib/clock.c lib/clock.h
 
 # Fuzz targets: plain programs replaying tests/corpus/ here; tests/integ/egd-fuzz.sh
 # builds them with clang -fsanitize=fuzzer -DFUZZER for a bounded run.
@@ -16,7 +19,8 @@ tests_fuzz_egd_conf_LDADD = $(LIBVIRTSEED_LIBS)
 EXTRA_DIST += tests/corpus/egd-proto tests/corpus/egd-conf
 
 if HAVE_CMOCKA
-egd_cmocka_tests = tests/test-egd-proto tests/test-egd-conf tests/test-tbucket tests/test-htb
+egd_cmocka_tests = tests/test-egd-proto tests/test-egd-conf tests/test-tbucket tests/test-htb \
+	tests/test-conf-value tests/test-ratelimit
 check_PROGRAMS += $(egd_cmocka_tests)
 TESTS += $(egd_cmocka_tests)
 tests_test_egd_proto_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -27,9 +31,16 @@ tests_test_tbucket_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_tbucket_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 tests_test_htb_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_htb_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
+tests_test_conf_value_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_conf_value_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
+tests_test_ratelimit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_ratelimit_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/test-egd-client
 TESTS += tests/test-egd-client
-tests_test_egd_client_SOURCES = tests/test-egd-client.c egd/client.c egd/sched.c
+# The connection layer with the real layers below it: no stubs.
+egd_core = egd/client.c egd/client.h egd/registry.c egd/registry.h \
+	egd/reservoir.c egd/reservoir.h egd/dispatch.c egd/dispatch.h
+tests_test_egd_client_SOURCES = tests/test-egd-client.c $(egd_core)
 tests_test_egd_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/egd
 tests_test_egd_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_egd_client_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
@@ -37,9 +48,13 @@ endif
 
 sbin_PROGRAMS += egd/virtseed-egd
 egd_virtseed_egd_SOURCES = \
-	egd/main.c egd/egd.h \
+	egd/main.c \
+	egd/listen.c egd/listen.h \
+	egd/stats.c egd/stats.h \
 	egd/client.c egd/client.h \
-	egd/listen.c egd/sched.c egd/stats.c
+	egd/registry.c egd/registry.h \
+	egd/reservoir.c egd/reservoir.h \
+	egd/dispatch.c egd/dispatch.h
 egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS)
 
 # Integration: real sockets (root not needed), and a real QEMU guest (skips without

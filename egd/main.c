@@ -1,9 +1,12 @@
 /*
  * virtseed-egd: shares the host's entropy among virtual machines over the
- * EGD protocol that QEMU's rng-egd backend speaks.  One thread, one epoll
- * loop: listeners, connections, a timerfd for token refills and reconnects,
- * a signalfd for SIGHUP (reload) and SIGTERM/SIGINT.  Everything is opened
- * before privileges are dropped and the seccomp allow-list is loaded.
+ * EGD protocol that QEMU's rng-egd backend speaks.  The top of egd/: it
+ * parses arguments and configuration, builds the layers (registry,
+ * reservoir, connections, listeners, stats), runs the dispatch loop and
+ * arms one timerfd at the earliest deadline any layer asks for.  A signalfd
+ * takes SIGHUP (reload) and SIGTERM/SIGINT.  Everything is opened before
+ * privileges are dropped and the seccomp allow-list is loaded; the
+ * reservoir's refill thread starts after, under the same filter.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,17 +22,35 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "egd.h"
+#include "clock.h"
+#include "dispatch.h"
+#include "listen.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
 #include "privs.h"
+#include "registry.h"
+#include "reservoir.h"
 #include "sandbox.h"
+#include "stats.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/virtseed/virtseed-egd.conf"
 #define DEFAULT_STATS RUNSTATEDIR "/virtseed-egd/stats.sock"
-#define MAX_EVENTS 64
 #define FD_RESERVE 64            /* fds besides clients and listeners */
+
+struct server {
+	const char *conf_path;
+	bool conf_given;                /* --config: the file must exist */
+	bool stop;
+	struct dispatch dispatch;
+	struct registry reg;
+	struct reservoir res;
+	struct clients clients;
+	struct listeners listeners;
+	struct stats stats;
+	struct dispatch_file signal_file, timer_file, reservoir_file;
+	uint64_t timer_usec;            /* armed deadline, 0 = disarmed */
+};
 
 struct args {
 	const char *config;
@@ -41,30 +62,6 @@ struct args {
 	const char *sources[EGD_CONF_MAX_SOURCES];
 	size_t n_sources;
 };
-
-uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* Per-client events are logged at most once per LOG_INTERVAL_USEC. */
-bool log_ratelimit(struct server *s)
-{
-	uint64_t now = now_usec();
-
-	if (s->last_log_usec && now - s->last_log_usec < LOG_INTERVAL_USEC) {
-		s->log_suppressed++;
-		return false;
-	}
-	if (s->log_suppressed)
-		log_notice("(%u similar messages suppressed)", s->log_suppressed);
-	s->last_log_usec = now;
-	s->log_suppressed = 0;
-	return true;
-}
 
 static void help(void)
 {
@@ -228,6 +225,33 @@ static int apply_args(const struct args *a, struct egd_conf *c)
 	return 0;
 }
 
+/*
+ * Room for max-clients connections plus listeners, stats readers and
+ * sources; if the hard limit is lower, @c->max_clients is lowered to fit.
+ */
+static void fit_fd_limit(struct egd_conf *c)
+{
+	rlim_t want = (rlim_t)c->max_clients + MAX_LISTENERS + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_cur < MIN(want, rl.rlim_max)) {
+		struct rlimit raised = { MIN(want, rl.rlim_max), rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+		else
+			log_warning_errno(-errno, "Failed to raise RLIMIT_NOFILE: %m");
+	}
+	if (rl.rlim_cur < want) {
+		c->max_clients = (unsigned)MAX(rl.rlim_cur, MAX_LISTENERS + FD_RESERVE + 1) -
+				 MAX_LISTENERS - FD_RESERVE;
+		log_warning("RLIMIT_NOFILE is %llu: serving at most %u clients.",
+			    (unsigned long long)rl.rlim_cur, c->max_clients);
+	}
+}
+
 static int reload(struct server *s)
 {
 	struct egd_conf c;
@@ -237,18 +261,82 @@ static int reload(struct server *s)
 	r = load_config(s->conf_path, s->conf_given, &c);
 	if (r >= 0)
 		r = finish_config(s->conf_path, &c);
-	if (r >= 0)
-		r = sched_reload(s, &c, now_usec());
+	if (r >= 0) {
+		fit_fd_limit(&c);
+		r = registry_reload(&s->reg, &c, now_usec());
+		if (r < 0)
+			log_errno(r, "Failed to apply the new configuration: %m");
+	}
 	if (r < 0)
 		log_error("Keeping the previous configuration.");
 	egd_conf_done(&c);
 	return 0;
 }
 
+static void on_signal(struct dispatch_file *f, uint32_t events, uint64_t now)
+{
+	struct server *s = container_of(f, struct server, signal_file);
+	struct signalfd_siginfo si;
+
+	while (read(f->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGHUP) {
+			s->stop = true;
+			return;
+		}
+		(void)notify_send("RELOADING=1");
+		(void)reload(s);
+		(void)notify_send("READY=1");
+	}
+}
+
+static void on_timer(struct dispatch_file *f, uint32_t events, uint64_t now)
+{
+	struct server *s = container_of(f, struct server, timer_file);
+	uint64_t expirations;
+
+	(void)!read(f->fd, &expirations, sizeof(expirations));
+	s->timer_usec = 0;
+	listeners_tick(&s->listeners, now);
+	stats_tick(&s->stats, now);
+	clients_run(&s->clients, now);
+}
+
+/* The refill thread brought bytes that connections were waiting for. */
+static void on_reservoir(struct dispatch_file *f, uint32_t events, uint64_t now)
+{
+	struct server *s = container_of(f, struct server, reservoir_file);
+
+	reservoir_ack(&s->res);
+	clients_run(&s->clients, now);
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : MIN(a, b);
+}
+
+/* One timerfd for the scheduler, reconnects and paused listeners. */
+static int arm(struct server *s, uint64_t now)
+{
+	uint64_t next = earliest(clients_next_usec(&s->clients, now),
+				 listeners_next_usec(&s->listeners));
+	struct itimerspec its = {};
+
+	next = earliest(next, s->stats.paused_until);
+	if (next == s->timer_usec)
+		return 0;
+	s->timer_usec = next;
+	its.it_value.tv_sec = (time_t)(next / USEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(next % USEC_PER_SEC) * 1000;
+	if (timerfd_settime(s->timer_file.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 static int setup_fds(struct server *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
+	int fd, r;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -257,124 +345,79 @@ static int setup_fds(struct server *s)
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	(void)signal(SIGPIPE, SIG_IGN);
-	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->epoll_fd < 0 || s->signal_fd < 0 || s->timer_fd < 0)
-		return -errno;
-	ev.data.u64 = FD_SIGNAL;
-	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->signal_fd, &ev) < 0)
-		return -errno;
-	ev.data.u64 = FD_TIMER;
-	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->timer_fd, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Returns 1 to stop, 0 to go on. */
-static int on_signal(struct server *s)
-{
-	struct signalfd_siginfo si;
-
-	while (read(s->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo != SIGHUP)
-			return 1;
-		(void)notify_send("RELOADING=1");
-		(void)reload(s);
-		(void)notify_send("READY=1");
-	}
-	return 0;
-}
-
-static void on_timer(struct server *s, uint64_t now)
-{
-	uint64_t expirations;
-
-	(void)read(s->timer_fd, &expirations, sizeof(expirations));
-	s->timer_usec = 0;
-	listeners_reconnect(s, now);
-	sched_run(s, now);
-}
-
-static int dispatch(struct server *s, const struct epoll_event *ev, uint64_t now)
-{
-	uint64_t tag = ev->data.u64 & TAG_MASK;
-	void *p = (void *)(uintptr_t)(ev->data.u64 & ~(uint64_t)TAG_MASK);
-
-	if (ev->data.u64 == FD_SIGNAL)
-		return on_signal(s);
-	if (ev->data.u64 == FD_TIMER)
-		on_timer(s, now);
-	else if (ev->data.u64 == TAG_STATS)
-		stats_accept(s, now);
-	else if (tag == TAG_LISTENER)
-		listener_event(s, p, now);
-	else if (tag == TAG_STATCONN)
-		statconn_event(s, p, ev->events);
-	else
-		client_event(p, ev->events, now);
+	r = dispatch_init(&s->dispatch);
+	if (r < 0)
+		return r;
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0 || (r = dispatch_add(&s->dispatch, &s->signal_file, fd, EPOLLIN, on_signal)) < 0)
+		return fd < 0 ? -errno : (safe_close(fd), r);
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0 || (r = dispatch_add(&s->dispatch, &s->timer_file, fd, EPOLLIN, on_timer)) < 0)
+		return fd < 0 ? -errno : (safe_close(fd), r);
 	return 0;
 }
 
 static int loop(struct server *s)
 {
-	struct epoll_event events[MAX_EVENTS];
+	while (!s->stop) {
+		int r = dispatch_run(&s->dispatch, -1, now_usec);
 
-	for (;;) {
-		int n = epoll_wait(s->epoll_fd, events, MAX_EVENTS, -1);
-		uint64_t now;
-		int r;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return log_errno(-errno, "epoll_wait() failed: %m");
-		}
-		now = now_usec();
-		for (int i = 0; i < n; i++)
-			if (dispatch(s, &events[i], now) > 0)
-				return 0;
+		if (r < 0)
+			return log_errno(r, "epoll_wait() failed: %m");
 		/* Closed clients may be named by events later in a batch: free now. */
-		clients_reap(s);
-		r = sched_arm(s, now_usec());
+		clients_reap(&s->clients);
+		r = arm(s, now_usec());
 		if (r < 0)
 			return log_errno(r, "Failed to arm the timer: %m");
 	}
+	return 0;
+}
+
+static void close_file(struct dispatch *d, struct dispatch_file *f)
+{
+	int fd = f->fd;
+
+	dispatch_remove(d, f);
+	safe_close(fd);
 }
 
 static void server_done(struct server *s)
 {
-	uint64_t now = now_usec();
-
-	while (s->clients)
-		(void)client_close(s->clients, now);
-	clients_reap(s);
-	listeners_close(s);
-	if (s->stats_fd >= 0)
-		(void)unlink(s->conf.stats);
-	s->stats_fd = safe_close(s->stats_fd);
-	sched_done(s);
-	safe_close(s->epoll_fd);
-	safe_close(s->timer_fd);
-	safe_close(s->signal_fd);
-	egd_conf_done(&s->conf);
+	clients_done(&s->clients, now_usec());
+	listeners_close(&s->listeners);
+	stats_close(&s->stats);
+	reservoir_done(&s->res);
+	registry_done(&s->reg);
+	close_file(&s->dispatch, &s->signal_file);
+	close_file(&s->dispatch, &s->timer_file);
+	s->reservoir_file.fd = -EBADF;
+	dispatch_done(&s->dispatch);
 }
 
+/*
+ * What the loop, the sources (hwrng's pipes and thread, upstream EGD's
+ * sockets) and the refill thread need; glibc's pthread_create() uses clone3
+ * (clone before 2.34), rseq, set_robust_list, mprotect; pthread_cancel()
+ * sends SIGCANCEL with tgkill after installing its handler.
+ */
 static const char *const syscalls[] = {
 	"read", "write", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg", "accept4",
 	"close", "epoll_wait", "epoll_pwait", "epoll_ctl", "timerfd_settime", "clock_gettime",
 	"getrandom", "openat", "fstat", "newfstatat", "lseek", "getsockopt", "setsockopt",
 	"socket", "connect", "getpid", "brk", "mmap", "munmap", "mremap", "madvise",
 	"exit_group", "exit", "rt_sigreturn", "rt_sigprocmask", "fcntl", "unlink", "poll",
-	"ppoll", "futex", "getpeername", "shutdown", "gettid", "clock_nanosleep",
+	"ppoll", "futex", "getpeername", "shutdown", "gettid", "clock_nanosleep", "nanosleep",
+	"pipe2", "clone", "clone3", "rseq", "set_robust_list", "mprotect", "rt_sigaction",
+	"tgkill", "sched_yield", "prlimit64", "getrlimit", "setrlimit",
 };
 
 static int drop_privileges(struct server *s)
 {
+	const char *user = s->reg.conf.user;
 	int r = 0;
 
-	if (geteuid() == 0 || s->conf.user[0]) {
-		r = privs_drop(s->conf.user[0] ? s->conf.user : NULL, false);
+	if (geteuid() == 0 || user[0]) {
+		r = privs_drop(user[0] ? user : NULL, false);
 		if (r < 0)
 			return log_errno(r, "Failed to drop privileges: %m");
 	}
@@ -389,64 +432,61 @@ static int stats_setup(struct server *s)
 	char dir[EGD_CONF_MAX_VALUE];
 	char *slash;
 
-	snprintf(dir, sizeof(dir), "%s", s->conf.stats);
+	snprintf(dir, sizeof(dir), "%s", s->reg.conf.stats);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
 		(void)mkdir(dir, 0755);
 	}
-	if (stats_open(s) < 0)
+	s->stats = (struct stats){ .file.fd = -EBADF, .dispatch = &s->dispatch, .reg = &s->reg,
+				   .clients = &s->clients, .res = &s->res };
+	if (stats_open(&s->stats, s->reg.conf.stats) < 0)
 		log_warning("Continuing without statistics socket.");
 	return 0;
 }
 
-/* Room for max-clients connections plus listeners, stats readers and sources. */
-static void raise_fd_limit(struct server *s)
-{
-	rlim_t want = (rlim_t)s->conf.max_clients + MAX_LISTENERS + FD_RESERVE;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = MIN(want, rl.rlim_max);
-	(void)setrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < want) {
-		s->conf.max_clients = (unsigned)MAX(rl.rlim_cur, MAX_LISTENERS + FD_RESERVE + 1) -
-				      MAX_LISTENERS - FD_RESERVE;
-		log_warning("RLIMIT_NOFILE is %llu: serving at most %u clients.",
-			    (unsigned long long)rl.rlim_cur, s->conf.max_clients);
-	}
-}
-
-static int server_setup(struct server *s, const struct args *a)
+static int server_setup(struct server *s, struct egd_conf *conf)
 {
 	bool activated;
 	int r;
 
-	raise_fd_limit(s);
+	fit_fd_limit(conf);
 	r = setup_fds(s);
 	if (r < 0)
 		return log_errno(r, "Failed to set up epoll, signals and timer: %m");
-	r = listeners_open(s, &activated);
+	r = registry_init(&s->reg, conf, now_usec());
+	if (r < 0)
+		return log_errno(r, "Failed to build the class tree: %m");
+	r = reservoir_init(&s->res, (const char (*)[EGD_CONF_MAX_VALUE])s->reg.conf.sources,
+			   s->reg.conf.n_sources);
 	if (r < 0)
 		return r;
-	r = stats_setup(s);
+	r = dispatch_add(&s->dispatch, &s->reservoir_file, s->res.event_fd, EPOLLIN, on_reservoir);
+	if (r < 0)
+		return log_errno(r, "Failed to watch the reservoir: %m");
+	clients_init(&s->clients, &s->dispatch, &s->reg, &s->res);
+	r = listeners_open(&s->listeners, &s->dispatch, &s->clients, &s->reg, &activated);
 	if (r >= 0)
-		r = sched_setup(s, now_usec());
+		r = stats_setup(s);
 	if (r >= 0)
 		r = drop_privileges(s);
+	if (r >= 0)
+		r = reservoir_start(&s->res);
 	if (r < 0)
 		return r;
-	listeners_reconnect(s, now_usec());
-	return sched_arm(s, now_usec());
+	listeners_tick(&s->listeners, now_usec());
+	return arm(s, now_usec());
 }
 
 int main(int argc, char **argv)
 {
-	static struct server server = { .epoll_fd = -EBADF, .timer_fd = -EBADF,
-					.signal_fd = -EBADF, .stats_fd = -EBADF };
+	static struct server server = {
+		.signal_file.fd = -EBADF, .timer_file.fd = -EBADF, .reservoir_file.fd = -EBADF,
+		.stats.file.fd = -EBADF, .dispatch.epoll_fd = -EBADF, .res.event_fd = -EBADF,
+	};
 	struct args a = { .config = DEFAULT_CONFIG };
 	struct server *s = &server;
+	struct egd_conf conf;
 	int r;
 
 	r = parse_args(argc, argv, &a);
@@ -456,21 +496,25 @@ int main(int argc, char **argv)
 		return stats_print(a.stats_path ? a.stats_path : DEFAULT_STATS) < 0;
 	s->conf_path = a.config;
 	s->conf_given = a.config_given;
-	r = load_config(a.config, a.config_given, &s->conf);
+	r = load_config(a.config, a.config_given, &conf);
 	if (r >= 0)
-		r = apply_args(&a, &s->conf);
+		r = apply_args(&a, &conf);
 	if (r >= 0)
-		r = finish_config(a.config, &s->conf);
-	if (r < 0 || a.check)
+		r = finish_config(a.config, &conf);
+	if (r < 0 || a.check) {
+		egd_conf_done(&conf);
 		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-	r = server_setup(s, &a);
+	}
+	r = server_setup(s, &conf);
 	if (r >= 0) {
-		log_info("Serving %zu listener(s), budget %llu bytes/s, source %s.", s->n_listeners,
-			 (unsigned long long)s->conf.root.rate, s->conf.sources[0]);
+		log_info("Serving %zu listener(s), budget %llu bytes/s, source %s.",
+			 s->listeners.n, (unsigned long long)s->reg.conf.root.rate,
+			 s->reg.conf.sources[0]);
 		(void)notify_send("READY=1\nSTATUS=Serving entropy");
 		r = loop(s);
 	}
 	(void)notify_send("STOPPING=1");
+	egd_conf_done(&conf);
 	server_done(s);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -7,13 +7,16 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "conf-value.h"
 #include "egd-conf.h"
 #include "macro.h"
+#include "source.h"
 
 #define UNSET UINT64_MAX
 
@@ -25,6 +28,7 @@ struct parser {
 	size_t index;           /* class or guest being filled */
 	unsigned line;
 	const char *msg;
+	char text[160];
 };
 
 static const struct htb_params unset_params = { UNSET, UNSET, UNSET };
@@ -51,41 +55,10 @@ void egd_conf_done(struct egd_conf *c)
 	*c = (struct egd_conf){};
 }
 
-/**
- * egd_conf_parse_size() - "123", "64K", "16M", "1G" (powers of 1024).
- * Return: 0, or -EINVAL if malformed or above TBUCKET_MAX_RATE.
- */
+/* Kept for callers and tests of the distributor: any malformed size is -EINVAL. */
 int egd_conf_parse_size(const char *s, uint64_t *ret)
 {
-	unsigned long long v;
-	unsigned shift = 0;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
-	}
-	if (*end != '\0' || v > (TBUCKET_MAX_RATE >> shift))
-		return -EINVAL;
-	*ret = (uint64_t)v << shift;
-	return 0;
-}
-
-static int parse_uint(const char *s, uint64_t max, unsigned *ret)
-{
-	uint64_t v;
-
-	if (egd_conf_parse_size(s, &v) < 0 || v > max)
-		return -EINVAL;
-	*ret = (unsigned)v;
-	return 0;
+	return conf_parse_rate(s, ret) < 0 ? -EINVAL : 0;
 }
 
 static int copy_value(char *dst, size_t size, const char *src)
@@ -182,67 +155,83 @@ static int parse_sources(struct egd_conf *c, char *value)
 	return c->n_sources > 0 ? 0 : -EINVAL;
 }
 
-static int parse_write_mode(const char *v, enum egd_write_mode *ret)
+static int item_sources(const struct conf_item *it, const char *value, void *data)
 {
-	static const char *const names[] = { "refuse", "discard", "mix" };
+	char buf[EGD_CONF_MAX_LINE + 1];
 
-	for (size_t i = 0; i < ELEMENTSOF(names); i++)
-		if (strcmp(v, names[i]) == 0) {
-			*ret = (enum egd_write_mode)i;
-			return 0;
-		}
-	return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", value);
+	return parse_sources(data, buf);
 }
 
-static int parse_bool(const char *v, bool *ret)
+static int item_listener(const struct conf_item *it, const char *value, void *data)
 {
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-		*ret = true;
-	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-		*ret = false;
-	else
-		return -EINVAL;
-	return 0;
+	struct egd_conf *c = data;
+
+	return egd_conf_add_listener(c, value, it->key[0] == 'c', NULL, c->parse_line);
+}
+
+static const char *const write_modes[] = { "refuse", "discard", "mix", NULL };
+
+#define G(key, fn, field, lo, hi) \
+	{ "global", key, fn, offsetof(struct egd_conf, field), lo, hi, NULL }
+static const struct conf_item global_items[] = {
+	G("budget", conf_item_size, root.rate, 0, TBUCKET_MAX_RATE),
+	G("burst", conf_item_size, root.burst, 0, TBUCKET_MAX_BURST),
+	{ "global", "source", item_sources, 0, 0, 0, NULL },
+	G("max-clients", conf_item_unsigned, max_clients, 0, EGD_CONF_MAX_CLIENTS),
+	G("qemu-prefix", conf_item_unsigned, qemu_prefix, 0, EGD_CONF_MAX_PREFIX),
+	G("max-demand", conf_item_unsigned, max_demand, 0, EGD_CONF_MAX_DEMAND),
+	{ "global", "client-write", conf_item_enum, offsetof(struct egd_conf, write_mode), 0, 0,
+	  write_modes },
+	G("activated-qemu", conf_item_bool, activated_qemu, 0, 0),
+	G("peer-cmdline", conf_item_bool, peer_cmdline, 0, 0),
+	G("stats", conf_item_string, stats, 0, EGD_CONF_MAX_VALUE),
+	G("control", conf_item_string, control, 0, EGD_CONF_MAX_VALUE),
+	G("control-user", conf_item_string, control_user, 0, EGD_CONF_MAX_NAME),
+	G("user", conf_item_string, user, 0, EGD_CONF_MAX_NAME),
+	{ "global", "listen", item_listener, 0, 0, 0, NULL },
+	{ "global", "connect", item_listener, 0, 0, 0, NULL },
+};
+#undef G
+
+/* rate, ceil and burst of a class, of its guest- defaults, and of a guest. */
+#define P(key, field) { NULL, key, conf_item_size, offsetof(struct htb_params, field), 0, \
+			TBUCKET_MAX_RATE, NULL }
+static const struct conf_item params_items[] = {
+	P("rate", rate), P("ceil", ceil), P("burst", burst),
+};
+#undef P
+
+static int item_parse(const struct conf_item *table, size_t n, const char *section,
+		      const char *key, const char *value, void *data)
+{
+	const struct conf_item *it = conf_table_find(table, n, section, key);
+
+	return it ? it->parse(it, value, data) : -ENOENT;
 }
 
 static int global_key(struct parser *p, const char *key, char *value)
 {
-	struct egd_conf *c = p->c;
-
-	if (strcmp(key, "budget") == 0)
-		return egd_conf_parse_size(value, &c->root.rate);
-	if (strcmp(key, "burst") == 0)
-		return egd_conf_parse_size(value, &c->root.burst);
-	if (strcmp(key, "source") == 0)
-		return parse_sources(c, value);
-	if (strcmp(key, "max-clients") == 0)
-		return parse_uint(value, EGD_CONF_MAX_CLIENTS, &c->max_clients);
-	if (strcmp(key, "qemu-prefix") == 0)
-		return parse_uint(value, EGD_CONF_MAX_PREFIX, &c->qemu_prefix);
-	if (strcmp(key, "max-demand") == 0)
-		return parse_uint(value, EGD_CONF_MAX_DEMAND, &c->max_demand);
-	if (strcmp(key, "client-write") == 0)
-		return parse_write_mode(value, &c->write_mode);
-	if (strcmp(key, "activated-qemu") == 0)
-		return parse_bool(value, &c->activated_qemu);
-	if (strcmp(key, "stats") == 0)
-		return copy_value(c->stats, sizeof(c->stats), value);
-	if (strcmp(key, "user") == 0)
-		return copy_value(c->user, sizeof(c->user), value);
-	if (strcmp(key, "listen") == 0 || strcmp(key, "connect") == 0)
-		return egd_conf_add_listener(c, value, key[0] == 'c', NULL, p->line);
-	return -ENOENT;
+	p->c->parse_line = p->line;
+	return item_parse(global_items, ELEMENTSOF(global_items), "global", key, value, p->c);
 }
 
 static int params_key(struct htb_params *hp, const char *key, const char *value)
 {
-	if (strcmp(key, "rate") == 0)
-		return egd_conf_parse_size(value, &hp->rate);
-	if (strcmp(key, "ceil") == 0)
-		return egd_conf_parse_size(value, &hp->ceil);
-	if (strcmp(key, "burst") == 0)
-		return egd_conf_parse_size(value, &hp->burst);
-	return -ENOENT;
+	return item_parse(params_items, ELEMENTSOF(params_items), "", key, value, hp);
+}
+
+/**
+ * egd_conf_format_global() - "key = value" lines of every [global] key with a
+ * single value, from the same table that parses them (for --check-config -v).
+ */
+void egd_conf_format_global(const struct egd_conf *c, FILE *f)
+{
+	char buf[EGD_CONF_MAX_VALUE + 32];
+
+	for (size_t i = 0; i < ELEMENTSOF(global_items); i++)
+		if (conf_item_format(&global_items[i], c, buf, sizeof(buf)) == 0)
+			fprintf(f, "%s = %s\n", global_items[i].key, buf);
 }
 
 static int class_key(struct parser *p, const char *key, const char *value)
@@ -263,6 +252,19 @@ static int guest_key(struct parser *p, const char *key, const char *value)
 			copy_value(g->class, sizeof(g->class), value);
 	if (strcmp(key, "listen") == 0 || strcmp(key, "connect") == 0)
 		return egd_conf_add_listener(p->c, value, key[0] == 'c', g->name, p->line);
+	/* Trusted identity on shared unix listeners: the kernel's SO_PEERCRED. */
+	if (strcmp(key, "uid") == 0 || strcmp(key, "gid") == 0) {
+		unsigned v;
+		int r = conf_parse_uint(value, 0, UINT32_MAX - 1, &v);
+
+		if (r < 0)
+			return r;
+		if (key[0] == 'u')
+			g->uid = (int64_t)v;
+		else
+			g->gid = (int64_t)v;
+		return 0;
+	}
 	return params_key(&g->params, key, value);
 }
 
@@ -300,6 +302,7 @@ static int new_guest(struct parser *p, const char *name)
 	(void)copy_value(g->name, sizeof(g->name), name);
 	(void)copy_value(g->class, sizeof(g->class), EGD_CONF_DEFAULT_CLASS);
 	g->params = unset_params;
+	g->uid = g->gid = -1;
 	g->line = p->line;
 	p->index = c->n_guests++;
 	return 0;
@@ -369,15 +372,21 @@ static int parse_line(struct parser *p, char *line)
 		p->msg = "unknown key in this section";
 	else if (r == -E2BIG)
 		p->msg = "too many entries (see LIMITS in virtseed-egd.conf(5))";
-	else if (r < 0)
-		p->msg = "invalid value";
+	else if (r < 0) {
+		snprintf(p->text, sizeof(p->text), "invalid value for '%s': %s", key,
+			 conf_value_error(r));
+		p->msg = p->text;
+	}
 	return r;
 }
 
 static void set_error(struct egd_conf_error *err, unsigned line, const char *msg)
 {
-	if (err)
-		*err = (struct egd_conf_error){ .line = line, .msg = msg };
+	if (!err)
+		return;
+	err->line = line;
+	snprintf(err->text, sizeof(err->text), "%.*s", (int)sizeof(err->text) - 1, msg);
+	err->msg = err->text;
 }
 
 /**
@@ -479,6 +488,44 @@ static int finish_guests(struct egd_conf *c, struct egd_conf_error *err)
 }
 
 /**
+ * egd_conf_resolve_guest() - fill the unset (UINT64_MAX) fields of @p from the
+ * guest- defaults of class @class_index and check them against the class, as
+ * for a [guest] section; for guests declared at run time.
+ * Return: 0 or -EINVAL.
+ */
+int egd_conf_resolve_guest(const struct egd_conf *c, size_t class_index, struct htb_params *p)
+{
+	if (class_index >= c->n_classes)
+		return -EINVAL;
+	resolve(p, &c->classes[class_index].guest);
+	return check_child(p, &c->classes[class_index].params) < 0 ? -EINVAL : 0;
+}
+
+/* What --check-config must refuse exactly like the daemon: unknown source names. */
+static int check_sources(const struct egd_conf *c, struct egd_conf_error *err)
+{
+	char msg[sizeof(err->text)];
+
+	for (size_t i = 0; i < c->n_sources; i++) {
+		const char *name = c->sources[i];
+		size_t n = strcspn(name, ":");
+		char kind[EGD_CONF_MAX_VALUE];
+
+		snprintf(kind, sizeof(kind), "%.*s", (int)n, name);
+		if (!source_ops_by_name(kind)) {
+			snprintf(msg, sizeof(msg), "source: unknown source '%.40s' (getrandom, hwrng, "
+				 "rdseed, rdrand, egd:ADDRESS)", kind);
+			return set_error(err, 0, msg), -EINVAL;
+		}
+		if (strcmp(kind, "egd") == 0 && name[n] != ':') {
+			snprintf(msg, sizeof(msg), "source: 'egd' needs an address (egd:ADDRESS)");
+			return set_error(err, 0, msg), -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/**
  * egd_conf_finish() - resolve defaults (creating class "default") and
  * validate the hierarchy and the limits.
  * Return: 0, or -errno with @ret_err naming the offending line.
@@ -498,6 +545,9 @@ int egd_conf_finish(struct egd_conf *c, struct egd_conf_error *ret_err)
 		(void)copy_value(c->sources[0], sizeof(c->sources[0]), "getrandom");
 		c->n_sources = 1;
 	}
+	r = check_sources(c, ret_err);
+	if (r < 0)
+		return r;
 	r = finish_classes(c, ret_err);
 	if (r < 0)
 		return r;

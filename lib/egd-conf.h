@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "htb.h"
@@ -49,6 +50,7 @@ struct egd_conf_guest {
 	size_t class_index;
 	struct htb_params params;
 	bool has_rate, has_ceil, has_burst;
+	int64_t uid, gid;       /* SO_PEERCRED rule on shared unix listeners; -1 = none */
 	unsigned line;
 };
 
@@ -69,7 +71,10 @@ struct egd_conf {
 	unsigned max_demand;    /* outstanding bytes asked by one connection */
 	enum egd_write_mode write_mode;
 	bool activated_qemu;    /* sockets from systemd are QEMU's (restart prefix) */
+	bool peer_cmdline;      /* name unidentified unix peers by /proc/PID/cmdline (spoofable) */
 	char stats[EGD_CONF_MAX_VALUE];
+	char control[EGD_CONF_MAX_VALUE];       /* control socket path, "" = none */
+	char control_user[EGD_CONF_MAX_NAME];   /* who may use it, "" = root */
 	char user[EGD_CONF_MAX_NAME];
 	struct egd_conf_class *classes;
 	size_t n_classes;
@@ -77,11 +82,13 @@ struct egd_conf {
 	size_t n_guests;
 	struct egd_conf_listener *listeners;
 	size_t n_listeners;
+	unsigned parse_line;    /* while parsing: the line, for listeners */
 };
 
 struct egd_conf_error {
 	unsigned line;          /* 0: the file as a whole */
-	const char *msg;
+	const char *msg;        /* points into text */
+	char text[160];
 };
 
 int egd_conf_init(struct egd_conf *c);
@@ -93,3 +100,5 @@ void egd_conf_done(struct egd_conf *c);
 ssize_t egd_conf_find_class(const struct egd_conf *c, const char *name);
 ssize_t egd_conf_find_guest(const struct egd_conf *c, const char *name);
 int egd_conf_parse_size(const char *s, uint64_t *ret);
+int egd_conf_resolve_guest(const struct egd_conf *c, size_t class_index, struct htb_params *p);
+void egd_conf_format_global(const struct egd_conf *c, FILE *f);

@@ -8,7 +8,10 @@
  * left by deficit round robin with equal quanta (max-min fair among leaves).
  * Borrowing keeps 1/HTB_RESERVE_DIV of each ancestor's burst for green
  * traffic, so a guest within its rate is served at once even when greedy
- * guests have drained the spare capacity.  Pure: no clock, no I/O.
+ * guests have drained the spare capacity.  A member leaf has no buckets of
+ * its own: it is one connection of the guest node above it and spends that
+ * node's tokens, so a guest's rate, ceil and burst hold across all its
+ * connections however often they are made anew.  Pure: no clock, no I/O.
  */
 #include <errno.h>
 
@@ -43,6 +46,20 @@ int htb_node_init(struct htb_node *n, struct htb_node *parent, const struct htb_
 	return 0;
 }
 
+/**
+ * htb_node_init_member() - a leaf that spends @parent's buckets as its own.
+ */
+void htb_node_init_member(struct htb_node *n, struct htb_node *parent)
+{
+	*n = (struct htb_node){ .parent = parent, .member = true };
+}
+
+/* The node whose buckets @leaf spends as its own. */
+static struct htb_node *base(struct htb_node *leaf)
+{
+	return leaf->member ? leaf->parent : leaf;
+}
+
 /* Reconfigure in place (SIGHUP): balances are kept, clamped to the new depth. */
 void htb_node_set(struct htb_node *n, const struct htb_params *p, uint64_t now_usec)
 {
@@ -50,9 +67,9 @@ void htb_node_set(struct htb_node *n, const struct htb_params *p, uint64_t now_u
 	tbucket_set(&n->ctokens, p->ceil, p->burst, now_usec);
 }
 
-static int64_t reserve(const struct htb_node *n, const struct htb_node *leaf, bool borrow)
+static int64_t reserve(const struct htb_node *n, struct htb_node *leaf, bool borrow)
 {
-	return borrow && n != leaf ? (int64_t)(n->ctokens.burst / HTB_RESERVE_DIV) : 0;
+	return borrow && n != base(leaf) ? (int64_t)(n->ctokens.burst / HTB_RESERVE_DIV) : 0;
 }
 
 /* Bytes @leaf may send now, at most @want, and from whose rate tokens. */
@@ -61,14 +78,14 @@ static size_t htb_allow(struct htb_node *leaf, size_t want, bool borrow, uint64_
 {
 	int64_t limit = (int64_t)MIN(want, (size_t)INT64_MAX);
 
-	for (struct htb_node *n = leaf; n; n = n->parent) {
+	for (struct htb_node *n = base(leaf); n; n = n->parent) {
 		int64_t c = tbucket_avail(&n->ctokens, now_usec) - reserve(n, leaf, borrow);
 
 		limit = MIN(limit, c);
 	}
 	if (limit <= 0)
 		return 0;
-	for (struct htb_node *n = leaf; n; n = n->parent) {
+	for (struct htb_node *n = base(leaf); n; n = n->parent) {
 		int64_t t = tbucket_avail(&n->tokens, now_usec) - reserve(n, leaf, borrow);
 
 		if (t > 0) {
@@ -86,14 +103,14 @@ static void htb_charge_from(struct htb_node *leaf, struct htb_node *lender, size
 {
 	bool lending = false;
 
-	for (struct htb_node *p = leaf; p; p = p->parent) {
+	for (struct htb_node *p = base(leaf); p; p = p->parent) {
 		lending = lending || p == lender;
 		if (lending)
 			tbucket_charge(&p->tokens, now_usec, n);
 		tbucket_charge(&p->ctokens, now_usec, n);
 	}
 	leaf->bytes += n;
-	if (lender != leaf)
+	if (lender != base(leaf))
 		leaf->borrowed += n;
 }
 
@@ -118,12 +135,6 @@ size_t htb_peek(struct htb_node *leaf, size_t want, uint64_t now_usec)
 	struct htb_node *lender;
 
 	return htb_allow(leaf, want, true, now_usec, &lender);
-}
-
-/* Charge bytes that had to be sent regardless (restart prefix): may go into debt. */
-void htb_charge(struct htb_node *leaf, size_t n, uint64_t now_usec)
-{
-	htb_charge_from(leaf, leaf, n, now_usec);
 }
 
 static void ring_insert(struct htb *h, struct htb_node *leaf)
@@ -266,8 +277,8 @@ static uint64_t leaf_wait_usec(struct htb_node *leaf, uint64_t now_usec)
 	size_t want = MIN(leaf->backlog, (size_t)64);
 	uint64_t ceil_wait = 0, rate_wait = UINT64_MAX;
 
-	for (struct htb_node *n = leaf; n; n = n->parent) {
-		uint64_t extra = (uint64_t)reserve(n, leaf, n != leaf);
+	for (struct htb_node *n = base(leaf); n; n = n->parent) {
+		uint64_t extra = (uint64_t)reserve(n, leaf, n != base(leaf));
 
 		ceil_wait = MAX(ceil_wait, tbucket_wait_usec(&n->ctokens, now_usec, want + extra));
 		rate_wait = MIN(rate_wait, tbucket_wait_usec(&n->tokens, now_usec, want + extra));

@@ -23,6 +23,7 @@ struct htb_node {
 	struct tbucket tokens;  /* assured rate; charged by every byte at or below a lender */
 	struct tbucket ctokens; /* ceil; charged by every byte below */
 	/* leaves only */
+	bool member;            /* served from the parent's buckets (one guest, many connections) */
 	size_t backlog;         /* bytes the leaf could take now */
 	int64_t deficit;
 	struct htb_node *prev, *next;
@@ -43,12 +44,12 @@ typedef size_t (*htb_serve_fn)(struct htb_node *leaf, size_t n, void *userdata);
 int htb_params_check(const struct htb_params *p);
 int htb_node_init(struct htb_node *n, struct htb_node *parent, const struct htb_params *p,
 		  uint64_t now_usec);
+void htb_node_init_member(struct htb_node *n, struct htb_node *parent);
 void htb_node_set(struct htb_node *n, const struct htb_params *p, uint64_t now_usec);
 void htb_set_backlog(struct htb *h, struct htb_node *leaf, size_t backlog, uint64_t now_usec);
 void htb_remove(struct htb *h, struct htb_node *leaf, uint64_t now_usec);
 size_t htb_take(struct htb_node *leaf, size_t want, bool borrow, uint64_t now_usec);
 size_t htb_peek(struct htb_node *leaf, size_t want, uint64_t now_usec);
-void htb_charge(struct htb_node *leaf, size_t n, uint64_t now_usec);
 size_t htb_run(struct htb *h, uint64_t now_usec, htb_serve_fn serve, void *userdata,
 	       uint64_t *ret_next_usec);
 uint64_t htb_throttled_usec(const struct htb_node *leaf, uint64_t now_usec);

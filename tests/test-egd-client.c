@@ -1,8 +1,7 @@
 /*
  * One distributor connection over a socketpair on a virtual clock: reply order,
- * throttling, non-blocking reads, 0x00 units, violations.  The scheduler and
- * pool are the real ones (egd/sched.c, getrandom); only the listener side and
- * the log rate limit are stubbed.
+ * throttling, non-blocking reads, 0x00 units, violations.  The layers below
+ * are the real ones (registry, reservoir on getrandom, dispatch): no stubs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,41 +17,37 @@
 #include <cmocka.h>
 
 #include "client.h"
-#include "egd.h"
+#include "macro.h"
 
 #define T0 (1000 * USEC_PER_SEC)
 
-uint64_t listeners_next_usec(const struct server *s)
-{
-	return 0;
-}
-
-bool log_ratelimit(struct server *s)
-{
-	return false;
-}
-
 struct fixture {
-	struct server s;
+	struct dispatch d;
+	struct registry reg;
+	struct reservoir res;
+	struct clients s;
 	struct client *c;
 	int peer;
 };
 
-static void setup(struct fixture *f, const char *conf)
+static void setup(struct fixture *f, const char *text)
 {
 	struct egd_conf_error err;
+	struct egd_conf conf;
 	struct egd_guest *g;
 	int fds[2];
 
 	memset(f, 0, sizeof(*f));
-	f->s.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(f->s.epoll_fd >= 0);
-	assert_int_equal(egd_conf_init(&f->s.conf), 0);
-	assert_int_equal(egd_conf_parse(&f->s.conf, conf, strlen(conf), &err), 0);
-	assert_int_equal(egd_conf_finish(&f->s.conf, &err), 0);
-	assert_int_equal(sched_setup(&f->s, T0), 0);
+	assert_int_equal(dispatch_init(&f->d), 0);
+	assert_int_equal(egd_conf_init(&conf), 0);
+	assert_int_equal(egd_conf_parse(&conf, text, strlen(text), &err), 0);
+	assert_int_equal(egd_conf_finish(&conf, &err), 0);
+	assert_int_equal(registry_init(&f->reg, &conf, T0), 0);
+	assert_int_equal(reservoir_init(&f->res, (const char (*)[EGD_CONF_MAX_VALUE])
+					f->reg.conf.sources, f->reg.conf.n_sources), 0);
+	clients_init(&f->s, &f->d, &f->reg, &f->res);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-	g = sched_guest(&f->s, "t", T0);
+	g = registry_guest(&f->reg, "t", T0);
 	assert_non_null(g);
 	assert_int_equal(client_new(&f->s, fds[0], g, false, T0, &f->c), 0);
 	f->peer = fds[1];
@@ -60,19 +55,24 @@ static void setup(struct fixture *f, const char *conf)
 
 static void teardown(struct fixture *f)
 {
-	if (f->s.clients)
-		(void)client_close(f->c, T0);
-	clients_reap(&f->s);
-	sched_done(&f->s);
-	egd_conf_done(&f->s.conf);
+	clients_done(&f->s, T0);
+	reservoir_done(&f->res);
+	registry_done(&f->reg);
 	close(f->peer);
-	close(f->s.epoll_fd);
+	dispatch_done(&f->d);
+}
+
+/* What the loop does when the client's socket is readable. */
+static void event(struct fixture *f, uint32_t events, uint64_t now)
+{
+	f->c->file.fn(&f->c->file, events, now);
+	clients_reap(&f->s);
 }
 
 static void ask(struct fixture *f, const void *req, size_t n, uint64_t now)
 {
 	assert_int_equal(write(f->peer, req, n), (ssize_t)n);
-	client_event(f->c, EPOLLIN, now);
+	event(f, EPOLLIN, now);
 }
 
 static size_t take(struct fixture *f, uint8_t *buf, size_t size)
@@ -120,7 +120,7 @@ static void test_client_throttled_block_read_completes_over_time(void **state)
 	got = take(&f, buf, sizeof(buf));
 	assert_int_equal(got, 100);                             /* the burst */
 	for (uint64_t t = T0 + 1000; t <= T0 + 410000; t += 1000) {
-		sched_run(&f.s, t);
+		clients_run(&f.s, t);
 		got += take(&f, buf, sizeof(buf));
 		if (t == T0 + 200000)
 			assert_int_equal(got, 300);             /* 1000 B/s, exactly */
@@ -166,7 +166,7 @@ static void test_client_unknown_command_closes(void **state)
 
 	setup(&f, generous);
 	ask(&f, req, sizeof(req), T0);
-	assert_null(f.s.clients);
+	assert_null(f.s.list);
 	assert_int_equal(f.s.dropped_protocol, 1);
 	assert_int_equal(read(f.peer, buf, sizeof(buf)), 0);
 	teardown(&f);
@@ -179,7 +179,7 @@ static void test_client_write_refused_by_default(void **state)
 
 	setup(&f, generous);
 	ask(&f, req, sizeof(req), T0);
-	assert_null(f.s.clients);
+	assert_null(f.s.list);
 	assert_int_equal(f.s.refused_write, 1);
 	teardown(&f);
 }
@@ -212,10 +212,10 @@ static void test_client_eof_finishes_then_closes(void **state)
 	setup(&f, generous);
 	assert_int_equal(write(f.peer, req, sizeof(req)), 2);
 	assert_int_equal(shutdown(f.peer, SHUT_WR), 0);
-	client_event(f.c, EPOLLIN | EPOLLRDHUP, T0);    /* reads the request */
+	event(&f, EPOLLIN | EPOLLRDHUP, T0);    /* reads the request */
 	assert_int_equal(take(&f, buf, sizeof(buf)), 32);
-	client_event(f.c, EPOLLIN | EPOLLRDHUP, T0);    /* reads the end */
-	assert_null(f.s.clients);
+	event(&f, EPOLLIN | EPOLLRDHUP, T0);    /* reads the end */
+	assert_null(f.s.list);
 	assert_int_equal(read(f.peer, buf, sizeof(buf)), 0);
 	teardown(&f);
 }

@@ -1,0 +1,234 @@
+/*
+ * The reservoir: up to RESERVOIR_SIZE bytes read ahead from the first source
+ * that works.  Sources block (an upstream EGD server answers at its own pace,
+ * a hwrng may stall), so once reservoir_start() ran they are read only by a
+ * refill thread; the loop copies bytes out under the lock and never waits
+ * for a read.  A reader that finds too few bytes is told by event_fd when
+ * more arrive.  Before reservoir_start() (tests) reservoir_get() reads the
+ * sources itself.  Every byte handed out or dropped is erased.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "macro.h"
+#include "reservoir.h"
+
+#define SOURCE_MIN_ENTROPY 4.0  /* bits per byte claimed for the health tests' cutoffs */
+#define LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
+
+int reservoir_init(struct reservoir *r, const char (*names)[EGD_CONF_MAX_VALUE], size_t n)
+{
+	*r = (struct reservoir){ .event_fd = -EBADF,
+				 .log_rl = RATELIMIT_INIT(LOG_INTERVAL_USEC, 1) };
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	r->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->event_fd < 0)
+		return log_errno(-errno, "Failed to create an eventfd: %m");
+	for (size_t i = 0; i < MIN(n, (size_t)EGD_CONF_MAX_SOURCES); i++) {
+		char *name = r->names[i], *arg;
+		const struct source_ops *ops;
+		int k;
+
+		memcpy(name, names[i], EGD_CONF_MAX_VALUE);
+		arg = strchr(name, ':');
+		if (arg)
+			*arg++ = '\0';
+		ops = source_ops_by_name(name);
+		if (!ops)
+			return log_errno(-EINVAL, "Unknown source '%s'.", name);
+		k = source_init(&r->sources[i], ops, arg, SOURCE_MIN_ENTROPY);
+		if (k < 0)
+			return log_errno(k, "Failed to set up source '%s': %m", name);
+		r->n_sources++;
+	}
+	return 0;
+}
+
+/* One read from the first usable source into @buf; 0 if none gave anything. */
+static size_t read_sources(struct reservoir *r, uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < r->n_sources; i++) {
+		struct source *src = &r->sources[i];
+		uint64_t now = now_usec();
+		ssize_t k = source_take(src, buf, n, now);
+
+		if (k > 0)
+			return (size_t)k;
+		if (k != -EAGAIN && ratelimit_below(&r->log_rl, now, NULL))
+			log_warning_errno((int)k, "Source '%s' failed (%s), trying the next: %m",
+					  src->ops->name, source_state_name(src->state));
+		r->failures++;
+	}
+	return 0;
+}
+
+/* Append under the lock; what does not fit is erased. */
+static void append(struct reservoir *r, const uint8_t *data, size_t n)
+{
+	n = MIN(n, RESERVOIR_SIZE - r->len);
+	for (size_t i = 0; i < n; i++)
+		r->buf[(r->head + r->len + i) % RESERVOIR_SIZE] = data[i];
+	r->len += n;
+}
+
+static void *refill_thread(void *arg)
+{
+	struct reservoir *r = arg;
+	uint8_t chunk[RESERVOIR_CHUNK];
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping) {
+		size_t k;
+
+		if (r->len > RESERVOIR_SIZE - RESERVOIR_CHUNK) {
+			pthread_cond_wait(&r->wake, &r->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&r->lock);
+		k = read_sources(r, chunk, sizeof(chunk));
+		if (k == 0) {
+			struct timespec ts = { 0, RESERVOIR_IDLE_USEC * 1000 };
+
+			(void)nanosleep(&ts, NULL);
+		}
+		pthread_mutex_lock(&r->lock);
+		append(r, chunk, k);
+		explicit_bzero(chunk, k);
+		if (k > 0 && r->waiting) {
+			uint64_t one = 1;
+
+			r->waiting = false;
+			(void)!write(r->event_fd, &one, sizeof(one));
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/**
+ * reservoir_start() - hand the sources to the refill thread (after the
+ * sandbox is loaded: the thread inherits it).
+ */
+int reservoir_start(struct reservoir *r)
+{
+	int k = -pthread_create(&r->thread, NULL, refill_thread, r);
+
+	if (k < 0)
+		return log_errno(k, "Failed to start the refill thread: %m");
+	r->started = true;
+	return 0;
+}
+
+/* Bytes that reservoir_get() can hand out now (it only grows until the next get). */
+size_t reservoir_avail(struct reservoir *r)
+{
+	size_t n;
+
+	if (!r->started)
+		return RESERVOIR_SIZE;
+	pthread_mutex_lock(&r->lock);
+	n = r->len;
+	if (n == 0)
+		r->waiting = true;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+static void take(struct reservoir *r, uint8_t *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *b = &r->buf[(r->head + i) % RESERVOIR_SIZE];
+
+		dst[i] = *b;
+		*b = 0;
+	}
+	r->head = (r->head + n) % RESERVOIR_SIZE;
+	r->len -= n;
+}
+
+/**
+ * reservoir_get() - copy out up to @n fresh bytes; never waits for a source
+ * once started.  A short count arms event_fd for the next arrival.
+ * Return: bytes copied.
+ */
+size_t reservoir_get(struct reservoir *r, uint8_t *dst, size_t n)
+{
+	size_t done;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->started && r->len < n) {
+		uint8_t chunk[RESERVOIR_CHUNK];
+		size_t k;
+
+		while (r->len < n && (k = read_sources(r, chunk, sizeof(chunk))) > 0) {
+			append(r, chunk, k);
+			explicit_bzero(chunk, k);
+		}
+	}
+	done = MIN(n, r->len);
+	take(r, dst, done);
+	if (done < n)
+		r->waiting = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	return done;
+}
+
+/* client-write = mix: XOR into unread bytes; credited nothing. */
+void reservoir_mix(struct reservoir *r, const uint8_t *data, size_t n)
+{
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < MIN(n, r->len); i++)
+		r->buf[(r->head + i) % RESERVOIR_SIZE] ^= data[i];
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* The loop saw event_fd readable: reset it. */
+void reservoir_ack(struct reservoir *r)
+{
+	uint64_t v;
+
+	(void)!read(r->event_fd, &v, sizeof(v));
+}
+
+size_t reservoir_stats(struct reservoir *r, struct reservoir_source_stat *ret, size_t max)
+{
+	size_t n = MIN(max, r->n_sources);
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < n; i++)
+		ret[i] = (struct reservoir_source_stat){ r->sources[i].ops->name,
+							 r->sources[i].state,
+							 r->sources[i].bytes };
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/*
+ * A source may be stuck in a read for its whole timeout: the thread is told
+ * to stop and joined; sources are closed after it.
+ */
+void reservoir_done(struct reservoir *r)
+{
+	if (r->started) {
+		pthread_mutex_lock(&r->lock);
+		r->stopping = true;
+		pthread_cond_signal(&r->wake);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+		r->started = false;
+	}
+	for (size_t i = 0; i < r->n_sources; i++)
+		source_done(&r->sources[i]);
+	r->n_sources = 0;
+	explicit_bzero(r->buf, sizeof(r->buf));
+	r->event_fd = safe_close(r->event_fd);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->wake);
+}
