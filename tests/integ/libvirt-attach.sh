@@ -6,6 +6,7 @@
 set -u
 # shellcheck source=tests/integ/libvirt-lib.sh
 . "$(dirname "$0")/libvirt-lib.sh"
+[ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
 lv_need
 cat >"$lv_tmp/init" <<'INIT'
 #!/bin/sh
