@@ -4,7 +4,7 @@
 #include <stdbool.h>
 
 #define DEFAULT_URI "qemu:///system"
-#define DEFAULT_CONTROL RUNSTATEDIR "/virtseed-egd/control"
+#define DEFAULT_CONTROL "/run/virtseed-egd/control"  /* virtseed-egd.service's RuntimeDirectory */
 #define DEFAULT_RUN_DIR "/run/libvirt/qemu"      /* libvirt's, not ours */
 #define DEFAULT_BIND_DIR LOCALSTATEDIR "/lib/virtseed/libvirt"
 #define QEMU_USER "libvirt-qemu"                 /* Debian's qemu.conf default */
