@@ -36,7 +36,7 @@ CLEANFILES += units/virtseed-libvirt.service
 units/virtseed-libvirt.service: units/virtseed-libvirt.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(units_edit) $< >$@.tmp && mv $@.tmp $@
 endif
-EXTRA_DIST += units/virtseed-libvirt.service.in
+EXTRA_DIST += units/virtseed-libvirt.service.in libvirt/quickstart.sh
 
 # Real libvirtd, started and stopped by the tests (they skip without libvirtd or as
 # non-root).  One script boots the TCG guests once for tests 1-7 of the libvirt issue.

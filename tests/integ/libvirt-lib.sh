@@ -12,7 +12,7 @@ EGD=$top_builddir/egd/virtseed-egd
 LV_NS=http://virtseed.org/xmlns/libvirt/1
 export LIBVIRT_DEFAULT_URI=qemu:///system
 cache=${VIRTSEED_CACHE:-/var/cache/virtseed-tests}
-lv_tmp='' lv_doms='' lv_pids='' lv_own_virtlogd=''
+lv_tmp='' lv_doms='' lv_pids='' lv_own_virtlogd='' lv_running=''
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -28,7 +28,8 @@ lv_need() {
 	mkdir -p "$cache" 2>/dev/null || skip "cannot create $cache"
 	kdir=$(sh "$top_srcdir/tests/guest/fetch-kernel.sh" "$cache") ||
 		skip "cannot fetch the guest kernel"
-	alive /run/libvirtd.pid && skip "a libvirtd not started by this test is running"
+	[ -n "${LV_USE_RUNNING:-}" ] || ! alive /run/libvirtd.pid ||
+		skip "a libvirtd not started by this test is running"
 	lv_tmp=$(mktemp -d)
 	chmod 755 "$lv_tmp"     # QEMU (libvirt-qemu) reads the kernel and initramfs here
 	trap lv_cleanup EXIT
@@ -42,7 +43,12 @@ lv_wait_up() {
 	fail "libvirtd did not answer within 60 s"
 }
 
+# LV_USE_RUNNING=1 (libvirt/quickstart.sh): a libvirtd that answers is used, never stopped.
 lv_start() {
+	if [ -n "${LV_USE_RUNNING:-}" ] && virsh -r list >/dev/null 2>&1; then
+		lv_running=1
+		return 0
+	fi
 	if ! alive /run/virtlogd.pid; then
 		virtlogd -d
 		lv_own_virtlogd=1
@@ -52,6 +58,7 @@ lv_start() {
 }
 
 lv_stop() {
+	[ -z "$lv_running" ] || return 0
 	alive /run/libvirtd.pid || return 0
 	p=$(cat /run/libvirtd.pid)
 	kill "$p"
