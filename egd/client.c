@@ -77,6 +77,7 @@ static struct pending *head(struct client *c)
 
 static void pop(struct client *c)
 {
+	c->steps++;
 	c->q_head = (c->q_head + 1) % CLIENT_MAX_PENDING;
 	c->q_len--;
 }
@@ -187,6 +188,7 @@ static int flush(struct client *c)
 			return errno == EAGAIN ? 0 : -errno;
 		explicit_bzero(c->out + c->out_pos, (size_t)k);
 		c->out_pos += (size_t)k;
+		c->steps++;
 	}
 	c->out_pos = c->out_len = 0;
 	return 0;
@@ -239,6 +241,7 @@ static int parse(struct client *c, uint64_t now)
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
+	c->steps += off;
 	return r < 0 ? r : 0;
 }
 
@@ -277,22 +280,27 @@ static int update(struct client *c, uint64_t now)
 }
 
 /* Returns < 0 when the connection must go. */
+/*
+ * Serve, send, parse until nothing moves: room made by a flush may let the
+ * head 0x00/0x01/0x04 be answered, served requests let more be parsed, and
+ * no later event would come for either.  It ends: input is only read
+ * before, and every round pops a request, parses input or sends bytes.
+ */
 static int process(struct client *c, uint64_t now)
 {
+	uint64_t before;
 	int r;
 
-	advance(c, now);
-	r = flush(c);
-	if (r < 0)
-		return r;
-	/* Room made by the flush or by served requests lets more be parsed. */
-	r = parse(c, now);
-	if (r < 0)
-		return r;
-	advance(c, now);
-	r = flush(c);
-	if (r < 0)
-		return r;
+	do {
+		before = c->steps;
+		advance(c, now);
+		r = flush(c);
+		if (r < 0)
+			return r;
+		r = parse(c, now);
+		if (r < 0)
+			return r;
+	} while (c->steps != before);
 	return update(c, now);
 }
 

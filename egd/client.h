@@ -47,6 +47,7 @@ struct client {
 	size_t q_head, q_len;
 	uint8_t out[CLIENT_OUT_SIZE];
 	size_t out_pos, out_len;        /* unsent bytes are out[out_pos..out_len) */
+	uint64_t steps;         /* requests popped, input parsed, sends: progress */
 };
 
 /* The connections: who is open, what the scheduler serves, what to free. */

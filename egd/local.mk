@@ -44,6 +44,12 @@ tests_test_egd_client_SOURCES = tests/test-egd-client.c $(egd_core)
 tests_test_egd_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/egd
 tests_test_egd_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_egd_client_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/test-egd-registry
+TESTS += tests/test-egd-registry
+tests_test_egd_registry_SOURCES = tests/test-egd-registry.c egd/registry.c egd/registry.h
+tests_test_egd_registry_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/egd
+tests_test_egd_registry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_egd_registry_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 endif
 
 sbin_PROGRAMS += egd/virtseed-egd
@@ -61,9 +67,11 @@ egd_virtseed_egd_LDADD = $(LIBVIRTSEED_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS)
 # Integration: real sockets (root not needed), and a real QEMU guest (skips without
 # qemu-system-x86_64, busybox-static or the guest kernel).  egd-fuzz.sh is for CI:
 #   FUZZ_SECONDS=60 top_srcdir=. tests/integ/egd-fuzz.sh
-TESTS += tests/integ/egd-integ.sh tests/integ/egd-qemu.sh
+TESTS += tests/integ/egd-integ.sh tests/integ/egd-qemu.sh tests/integ/egd-sources.sh \
+	tests/integ/egd-chain.sh
 EXTRA_DIST += tests/integ/egd-integ.sh tests/integ/egd-integ.py tests/integ/egd-qemu.sh \
-	tests/integ/egd-fuzz.sh
+	tests/integ/egd-fuzz.sh tests/integ/egd-sources.sh tests/integ/egd-chain.sh \
+	tests/integ/egd-chain.py
 
 # Benchmarks: bench/egd-bench.sh runs them; numbers in bench/RESULTS-egd.md.
 noinst_PROGRAMS += bench/egd-bench

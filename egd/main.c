@@ -76,7 +76,7 @@ static void help(void)
 	       "  -s --source NAME[:ARG] getrandom, hwrng, rdseed, rdrand, egd:ADDR (repeatable)\n"
 	       "  -S --stats-socket PATH where to serve statistics (default " DEFAULT_STATS ")\n"
 	       "  -u --user USER        run as USER once sockets are open\n"
-	       "  -t --check-config     validate the configuration and exit\n"
+	       "  -t --check-config     validate the configuration, print [global], exit\n"
 	       "     --stats [SOCKET]   print the statistics of a running distributor\n"
 	       "  -v --log-level LEVEL  err, warning, notice, info (default), debug\n"
 	       "  -h --help             this text\n");
@@ -397,21 +397,15 @@ static void server_done(struct server *s)
 	dispatch_done(&s->dispatch);
 }
 
-/*
- * What the loop, the sources (hwrng's pipes and thread, upstream EGD's
- * sockets) and the refill thread need; glibc's pthread_create() uses clone3
- * (clone before 2.34), rseq, set_robust_list, mprotect; pthread_cancel()
- * sends SIGCANCEL with tgkill after installing its handler.
- */
+/* What the loop and the refill thread need; lib/sandbox.c adds what the sources need. */
 static const char *const syscalls[] = {
 	"read", "write", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg", "accept4",
 	"close", "epoll_wait", "epoll_pwait", "epoll_ctl", "timerfd_settime", "clock_gettime",
 	"getrandom", "openat", "fstat", "newfstatat", "lseek", "getsockopt", "setsockopt",
 	"socket", "connect", "getpid", "brk", "mmap", "munmap", "mremap", "madvise",
 	"exit_group", "exit", "rt_sigreturn", "rt_sigprocmask", "fcntl", "unlink", "poll",
-	"ppoll", "futex", "getpeername", "shutdown", "gettid", "clock_nanosleep", "nanosleep",
-	"pipe2", "clone", "clone3", "rseq", "set_robust_list", "mprotect", "rt_sigaction",
-	"tgkill", "sched_yield", "prlimit64", "getrlimit", "setrlimit",
+	"ppoll", "futex", "getpeername", "shutdown", "gettid", "clock_nanosleep",
+	"prlimit64", "getrlimit", "setrlimit",
 };
 
 static int drop_privileges(struct server *s)
@@ -506,6 +500,8 @@ int main(int argc, char **argv)
 		r = apply_args(&a, &conf);
 	if (r >= 0)
 		r = finish_config(a.config, &conf);
+	if (r >= 0 && a.check)
+		egd_conf_format_global(&conf, stdout);
 	if (r < 0 || a.check) {
 		egd_conf_done(&conf);
 		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -230,7 +230,7 @@ void egd_conf_format_global(const struct egd_conf *c, FILE *f)
 	char buf[EGD_CONF_MAX_VALUE + 32];
 
 	for (size_t i = 0; i < ELEMENTSOF(global_items); i++)
-		if (conf_item_format(&global_items[i], c, buf, sizeof(buf)) == 0)
+		if (conf_item_format(&global_items[i], c, buf, sizeof(buf)) == 0 && buf[0])
 			fprintf(f, "%s = %s\n", global_items[i].key, buf);
 }
 

@@ -7,7 +7,7 @@ pkgs="autoconf automake libtool pkg-config make gcc clang file kmod cpio
  libcap-ng-dev libgcrypt20-dev libsystemd-dev libcmocka-dev libseccomp-dev
  qemu-system-x86 busybox-static gnuplot-nox systemd python3
  rng-tools5 jitterentropy-rngd haveged
- dracut-core initramfs-tools-core shellcheck
+ dracut-core initramfs-tools-core shellcheck socat openssl
  libvirt-daemon-system libvirt-clients libvirt-dev libxml2-dev python3-libvirt"
 missing=
 for p in $pkgs; do

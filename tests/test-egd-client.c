@@ -220,6 +220,36 @@ static void test_client_eof_finishes_then_closes(void **state)
 	teardown(&f);
 }
 
+/* Issue 9, promise 4: a 0x01 behind a full output buffer is answered without more input. */
+static void test_client_pipelined_nonblocking_after_full_output(void **state)
+{
+	uint8_t req[64 * 2 + 2], buf[65536];
+	struct fixture f;
+	size_t got = 0;
+
+	for (size_t i = 0; i < 64; i++) {
+		req[2 * i] = 0x02;
+		req[2 * i + 1] = 0xff;
+	}
+	req[128] = 0x01;
+	req[129] = 0xff;
+	setup(&f, generous);
+	ask(&f, req, sizeof(req), T0);
+	/* The loop: EPOLLOUT only if asked for, a run only when the timer is due. */
+	for (uint64_t t = T0; t < T0 + 100000 && f.s.list; t += 1000) {
+		uint64_t due = clients_next_usec(&f.s, t);
+
+		got += take(&f, buf + got, sizeof(buf) - got);
+		if (f.c->file.events & EPOLLOUT)
+			event(&f, EPOLLOUT, t);
+		if (due && due <= t)
+			clients_run(&f.s, t);
+	}
+	assert_int_equal(got, 64 * 255 + 1 + 255);
+	assert_int_equal(buf[64 * 255], 255);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_client_write_refused_by_default),
 		cmocka_unit_test(test_client_demand_cap_stops_parsing),
 		cmocka_unit_test(test_client_eof_finishes_then_closes),
+		cmocka_unit_test(test_client_pipelined_nonblocking_after_full_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

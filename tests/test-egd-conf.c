@@ -206,6 +206,55 @@ static void test_egd_conf_cli_listener(void **state)
 	egd_conf_done(&c);
 }
 
+/* The table that parses [global] also prints it, and what it prints parses back. */
+static void test_egd_conf_format_round_trips(void **state)
+{
+	static const char text[] = "budget = 2M\nmax-demand = 1K\nclient-write = mix\n"
+				   "activated-qemu = off\npeer-cmdline = on\nuser = nobody\n";
+	struct egd_conf a, b;
+	struct egd_conf_error err;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_int_equal(load(&a, text, &err), 0);
+	egd_conf_format_global(&a, f);
+	fclose(f);
+	assert_non_null(strstr(out, "budget = 2097152\nburst = 1048576\n"));
+	assert_non_null(strstr(out, "client-write = mix\nactivated-qemu = no\npeer-cmdline = yes\n"));
+	assert_int_equal(load(&b, out, &err), 0);
+	assert_int_equal(b.root.rate, a.root.rate);
+	assert_int_equal(b.max_demand, 1024);
+	assert_int_equal(b.write_mode, EGD_WRITE_MIX);
+	assert_false(b.activated_qemu);
+	assert_true(b.peer_cmdline);
+	assert_string_equal(b.user, "nobody");
+	free(out);
+	egd_conf_done(&a);
+	egd_conf_done(&b);
+}
+
+/* Issue 9, promise 7: what the daemon refuses, --check-config refuses too. */
+static void test_egd_conf_unknown_source_refused(void **state)
+{
+	struct egd_conf c;
+	struct egd_conf_error err = {};
+
+	assert_true(load(&c, "source = getrandom bogus\n", &err) < 0);
+	assert_string_equal(err.msg, "source: unknown source 'bogus' (getrandom, hwrng, rdseed, "
+			    "rdrand, egd:ADDRESS)");
+	egd_conf_done(&c);
+	assert_true(load(&c, "source = egd\n", &err) < 0);
+	assert_string_equal(err.msg, "source: 'egd' needs an address (egd:ADDRESS)");
+	egd_conf_done(&c);
+	assert_true(load(&c, "max-clients = lots\n", &err) < 0);
+	assert_string_equal(err.msg, "invalid value for 'max-clients': malformed value");
+	egd_conf_done(&c);
+	assert_true(load(&c, "qemu-prefix = 5000\n", &err) < 0);
+	assert_string_equal(err.msg, "invalid value for 'qemu-prefix': out of range");
+	egd_conf_done(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +264,8 @@ int main(void)
 		cmocka_unit_test(test_egd_conf_line_too_long),
 		cmocka_unit_test(test_egd_conf_embedded_nul),
 		cmocka_unit_test(test_egd_conf_parse_size_suffixes),
+		cmocka_unit_test(test_egd_conf_format_round_trips),
+		cmocka_unit_test(test_egd_conf_unknown_source_refused),
 		cmocka_unit_test(test_egd_conf_cli_listener),
 	};
 

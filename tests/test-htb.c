@@ -203,9 +203,37 @@ static void test_htb_backlog_ring(void **state)
 	assert_null(h.ring);
 }
 
+/* Issue 9, promise 1: connections of one guest share its ceil, however many are made anew. */
+static void test_htb_member_leaves_share_the_guest_ceil(void **state)
+{
+	struct htb_node root, guest, conns[8];
+	struct htb h = {};
+	uint64_t total = 0;
+
+	node(&root, NULL, 1000000, 1000000, 1000000);
+	node(&guest, &root, 10000, 10000, 1000);
+	for (uint64_t t = 0; t < 10 * SEC; t += STEP) {
+		struct htb_node *c = &conns[(t / (100 * STEP)) % 8];
+
+		/* Every 100 ms a fresh connection replaces the previous one. */
+		if (t % (100 * STEP) == 0) {
+			htb_node_init_member(c, &guest);
+			htb_set_backlog(&h, c, GREEDY, t);
+		}
+		total += htb_take(c, 4096, false, t);
+		(void)htb_run(&h, t, sink, &total, NULL);
+		if (t % (100 * STEP) == 100 * STEP - STEP)
+			htb_remove(&h, c, t);
+	}
+	/* 10 s at 10000 B/s plus one burst of 1000: never one burst per connection. */
+	assert_true(total <= 10 * 10000 + 1000);
+	assert_within(total, 10 * 10000, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_htb_member_leaves_share_the_guest_ceil),
 		cmocka_unit_test(test_htb_params_check_rejects),
 		cmocka_unit_test(test_htb_rate_met),
 		cmocka_unit_test(test_htb_ceil_respected_when_borrowing),

@@ -4,6 +4,7 @@
 Each test starts its own distributor on sockets in a temporary directory.
 """
 import os
+import resource
 import signal
 import socket
 import struct
@@ -19,7 +20,7 @@ FAILED = []
 
 
 class Egd:
-    def __init__(self, conf="", args=(), listen=None, name="egd"):
+    def __init__(self, conf="", args=(), listen=None, name="egd", nofile=None):
         self.sock = os.path.join(TMP, name + ".sock")
         self.stats = os.path.join(TMP, name + "-stats.sock")
         self.conf = os.path.join(TMP, name + ".conf")
@@ -28,7 +29,11 @@ class Egd:
         cmd = [EGD, "--config", self.conf, "--stats-socket", self.stats]
         cmd += ["--listen", listen or "unix:" + self.sock] + list(args)
         self.log = open(os.path.join(TMP, name + ".log"), "w+")
-        self.p = subprocess.Popen(cmd, stderr=self.log)
+        limit = None
+        if nofile:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        self.p = subprocess.Popen(cmd, stderr=self.log, preexec_fn=limit)
         for _ in range(100):
             if os.path.exists(self.stats):
                 return
@@ -49,7 +54,7 @@ class Egd:
 
     def stats_text(self):
         return subprocess.run([EGD, "--stats", self.stats], capture_output=True,
-                              text=True, check=True).stdout
+                              text=True, check=True, timeout=10).stdout
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
@@ -463,6 +468,285 @@ def sigterm_cleans_up(egds):
     assert not os.path.exists(e.sock) and not os.path.exists(e.stats)
 
 
+
+# Promises of issue 9: each prints what it measured, then asserts the goal.
+
+def served_total(e):
+    """Bytes served in all classes (classes outlive the connections of made-up guests)."""
+    return sum(int(l.split()[-1]) for l in e.stats_text().splitlines()
+               if l.startswith("virtseed_egd_class_bytes_total"))
+
+
+CHURN = """
+import socket, sys, time
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sys.argv[1])
+        s.sendall(b"\\x02\\xff" * 4)
+    except OSError:
+        pass
+    s.close()
+"""
+
+
+def p99(samples):
+    samples = sorted(samples)
+    return samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+@test
+def reconnecting_qemu_keeps_budget(egds):
+    seconds = float(os.environ.get("CHURN_SECONDS", "5"))
+    honest = os.path.join(TMP, "honest.sock")
+    e = Egd("budget = 1M\nburst = 64K\n[guest honest]\nrate = 64K\nlisten = unix:%s\n" % honest,
+            listen="unix:" + os.path.join(TMP, "egd.sock") + ",qemu")
+    egds.append(e)
+    h = socket.socket(socket.AF_UNIX)
+    h.connect(honest)
+    h.settimeout(15)
+    base = served_total(e)
+    t0 = time.monotonic()
+    churners = [subprocess.Popen([sys.executable, "-c", CHURN, e.sock, str(seconds)])
+                for _ in range(2)]
+    lat = []
+    while time.monotonic() - t0 < seconds:
+        t = time.monotonic()
+        h.sendall(b"\x02\x40")
+        recv_exact(h, 64)
+        lat.append(time.monotonic() - t)
+        time.sleep(0.01)
+    for c in churners:
+        c.wait(30)
+    elapsed = time.monotonic() - t0
+    over = served_total(e) - base - 1048576 * elapsed
+    waited = [float(l.split()[-1]) for l in e.stats_text().splitlines() if l.startswith(
+        'virtseed_egd_guest_throttled_seconds_total{guest="honest"')][0]
+    print("churn: served %.2f MB/s against 1 MB/s, overshoot %d B (burst 65536), "
+          "honest p99 %.3f ms, max %.3f ms, waited for tokens %.3f ms in all" % (
+              (over + 1048576 * elapsed) / elapsed / 1e6, over, p99(lat) * 1e3,
+              max(lat) * 1e3, waited * 1e3))
+    assert over <= 65536, "budget exceeded by %d bytes" % over
+    # The distributor's own account of the honest guest's waiting is exact; the
+    # round trip measured here includes the machine's scheduling (1 ms on a quiet one).
+    assert waited <= 0.001 * len(lat), "honest guest waited %.1f ms" % (waited * 1e3)
+    assert p99(lat) <= float(os.environ.get("P99_LIMIT", "0.05")), "honest p99 %.1f ms" % (
+        p99(lat) * 1e3)
+
+
+SPOOF = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"\\x04")
+print("connected", flush=True)
+sys.stdin.read()
+"""
+
+
+def spoofer(sock):
+    link = os.path.join(TMP, "qemu-system-x86_64")
+    if not os.path.exists(link):
+        os.symlink(sys.executable, link)
+    p = subprocess.Popen([link, "-c", SPOOF, sock, "-name", "guest=db1"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "connected\n"
+    time.sleep(0.2)
+    return p
+
+
+def guest_of_connection(e):
+    conns = [l for l in e.stats_text().splitlines()
+             if l.startswith("virtseed_egd_guest_connections") and l.endswith(" 1")]
+    assert len(conns) == 1, conns
+    return conns[0].split('guest="')[1].split('"')[0]
+
+
+@test
+def cmdline_does_not_name_a_guest(egds):
+    e = Egd("[guest db1]\nrate = 1K\n"); egds.append(e)
+    p = spoofer(e.sock)
+    who = guest_of_connection(e)
+    p.stdin.close(); p.wait(5)
+    print("spoofing peer on a shared listener is guest '%s'" % who)
+    assert who == "unknown", who
+
+
+@test
+def cmdline_only_with_peer_cmdline(egds):
+    e = Egd("peer-cmdline = yes\n[guest db1]\nrate = 1K\n"); egds.append(e)
+    p = spoofer(e.sock)
+    assert guest_of_connection(e) == "db1"
+    p.stdin.close(); p.wait(5)
+    e.stop(); egds.pop()
+    e = Egd("[guest db1]\nrate = 1K\nuid = %d\n" % os.getuid(), name="uid"); egds.append(e)
+    s = e.connect()
+    s.sendall(b"\x04")
+    recv_exact(s, 1)
+    assert guest_of_connection(e) == "db1"
+
+
+@test
+def activated_socket_does_not_let_peers_claim_guests(egds):
+    act = "/usr/bin/systemd-socket-activate"
+    if not os.path.exists(act):
+        print("skip: no " + act)
+        return
+    path = os.path.join(TMP, "act2.sock")
+    conf = os.path.join(TMP, "act2.conf")
+    with open(conf, "w") as f:
+        f.write("[guest db1]\nrate = 1K\n")
+    stats = os.path.join(TMP, "act2-stats.sock")
+    a = subprocess.Popen([act, "-l", path, EGD, "--config", conf, "--stats-socket", stats],
+                         stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(path):
+                break
+            time.sleep(0.02)
+        p = spoofer(path)
+        for _ in range(100):
+            if os.path.exists(stats):
+                break
+            time.sleep(0.02)
+        t = subprocess.run([EGD, "--stats", stats], capture_output=True, text=True).stdout
+        p.stdin.close(); p.wait(5)
+        claimed = 'guest_connections{guest="db1",class="default"} 1' in t
+        print("spoofing peer on an activated socket claimed db1: %s" % claimed)
+        assert not claimed, t
+    finally:
+        a.terminate()
+        a.wait(5)
+
+
+SLOW_UPSTREAM = """
+import os, socket, sys, threading, time
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(4)
+print("ready", flush=True)
+def serve(c):
+    while True:
+        req = c.recv(2)
+        if len(req) < 2:
+            return
+        time.sleep(float(sys.argv[2]))
+        c.sendall(os.urandom(req[1]))
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"""
+
+
+def slow_upstream(delay):
+    path = os.path.join(TMP, "slow-up.sock")
+    if os.path.exists(path):
+        os.unlink(path)
+    p = subprocess.Popen([sys.executable, "-c", SLOW_UPSTREAM, path, str(delay)],
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    return p, path
+
+
+@test
+def slow_source_never_blocks_serving(egds):
+    up, path = slow_upstream(0.3)
+    try:
+        e = Egd(args=("--source", "egd:unix:" + path)); egds.append(e)
+        a = e.connect()
+        a.settimeout(30)
+        a.sendall(b"\x02\xff" * 16)
+        b = e.connect()
+        worst = 0
+        for _ in range(10):
+            time.sleep(0.1)
+            t = time.monotonic()
+            b.sendall(b"\x04")
+            n = recv_exact(b, 1)[0]
+            recv_exact(b, n)
+            worst = max(worst, time.monotonic() - t)
+        print("0x04 latency while the upstream takes 300 ms a read: max %.2f ms" % (worst * 1e3))
+        recv_exact(a, 16 * 255)
+        assert worst <= 0.005, "0x04 took %.1f ms" % (worst * 1e3)
+    finally:
+        up.kill()
+        up.wait()
+
+
+@test
+def pipelined_nonblocking_reply_does_not_wait(egds):
+    e = Egd(); egds.append(e)
+    s = e.connect()
+    s.settimeout(2)
+    s.sendall(b"\x02\xff" * 64 + b"\x01\xff")
+    t = time.monotonic()
+    recv_exact(s, 64 * 255)
+    m = recv_exact(s, 1)[0]
+    recv_exact(s, m)
+    print("0x01 reply after 64 x 02 ff: %.1f ms, %d bytes" % ((time.monotonic() - t) * 1e3, m))
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@test
+def fd_exhaustion_after_reload(egds):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    e = Egd("max-clients = 5\n", nofile=340); egds.append(e)
+    with open(e.conf, "w") as f:
+        f.write("max-clients = 5000\n")
+    e.p.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    socks = []
+    for _ in range(450):
+        s = socket.socket(socket.AF_UNIX)
+        s.setblocking(False)
+        for _ in range(20):     # the backlog is full until the distributor accepts
+            try:
+                s.connect(e.sock)
+                socks.append(s)
+                break
+            except BlockingIOError:
+                time.sleep(0.005)
+        else:
+            s.close()
+    time.sleep(0.3)
+    c0 = cpu_seconds(e.p.pid)
+    time.sleep(3)
+    cpu = cpu_seconds(e.p.pid) - c0
+    print("%d connections made; %.2f s CPU in 3 s" % (len(socks), cpu))
+    assert cpu < 0.3, "busy loop: %.2f s CPU in 3 s" % cpu
+    for s in socks:
+        s.close()
+    time.sleep(0.3)
+    t = time.monotonic()
+    s = e.connect()
+    s.sendall(b"\x02\x40")
+    recv_exact(s, 64)
+    print("a new client served in %.1f ms" % ((time.monotonic() - t) * 1e3))
+    assert "serving at most" in e.logtext(), e.logtext()
+
+
+@test
+def check_config_rejects_unknown_source(egds):
+    conf = os.path.join(TMP, "bogus.conf")
+    with open(conf, "w") as f:
+        f.write("source = bogus\n")
+    r = subprocess.run([EGD, "--config", conf, "--check-config"], capture_output=True, text=True)
+    print("--check-config with source = bogus: exit %d, %r" % (r.returncode, r.stderr.strip()))
+    assert r.returncode != 0
+    assert "unknown source 'bogus'" in r.stderr, r.stderr
+
+
+PROMISES = ("reconnecting_qemu_keeps_budget", "cmdline_does_not_name_a_guest",
+            "cmdline_only_with_peer_cmdline", "activated_socket_does_not_let_peers_claim_guests",
+            "slow_source_never_blocks_serving", "pipelined_nonblocking_reply_does_not_wait",
+            "fd_exhaustion_after_reload", "check_config_rejects_unknown_source")
 for t in list(globals().values()):
     if callable(t) and getattr(t, "__name__", "") in (
             "pipelined_stream_in_order", "split_at_every_byte", "half_close_gets_all_replies", "many_clients_unique_bytes",
@@ -474,7 +758,8 @@ for t in list(globals().values()):
             "qemu_listener_sends_prefix", "tcp_listener", "connect_out_reconnects",
             "socket_activation", "failing_source_falls_over", "upstream_egd_source_chain",
             "no_capabilities_left",
-            "sigterm_cleans_up"):
+            "sigterm_cleans_up") + PROMISES and (
+                len(sys.argv) < 3 or t.__name__ in sys.argv[2:]):
         t()
 print("FAILED: " + " ".join(FAILED) if FAILED else "all passed")
 sys.exit(1 if FAILED else 0)
