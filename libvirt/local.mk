@@ -7,6 +7,14 @@ check_PROGRAMS += tests/test-ctl-proto
 TESTS += tests/test-ctl-proto
 tests_test_ctl_proto_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_ctl_proto_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
+# The distributor's end with the real layers below it (egd_core: egd/local.mk).
+check_PROGRAMS += tests/test-egd-control
+TESTS += tests/test-egd-control
+tests_test_egd_control_SOURCES = tests/test-egd-control.c egd/control.c egd/control.h \
+	$(egd_core)
+tests_test_egd_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/egd
+tests_test_egd_control_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_egd_control_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 endif
 
 if HAVE_LIBVIRT
