@@ -37,6 +37,13 @@ tests_test_libvirt_domxml_SOURCES = tests/test-libvirt-domxml.c libvirt/domxml.c
 tests_test_libvirt_domxml_CPPFLAGS = $(LIBVIRT_CPPFLAGS)
 tests_test_libvirt_domxml_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBXML_CFLAGS)
 tests_test_libvirt_domxml_LDADD = $(LIBVIRTSEED_LIBS) $(LIBXML_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/test-libvirt-domains
+TESTS += tests/test-libvirt-domains
+tests_test_libvirt_domains_SOURCES = tests/test-libvirt-domains.c libvirt/domains.c \
+	libvirt/ctl.c
+tests_test_libvirt_domains_CPPFLAGS = $(LIBVIRT_CPPFLAGS)
+tests_test_libvirt_domains_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBXML_CFLAGS)
+tests_test_libvirt_domains_LDADD = $(LIBVIRTSEED_LIBS) $(CMOCKA_LIBS)
 endif
 
 nodist_systemdsystemunit_DATA += units/virtseed-libvirt.service
