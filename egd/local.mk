@@ -53,6 +53,7 @@ sbin_PROGRAMS += egd/virtseed-egd
 egd_virtseed_egd_SOURCES = \
 	egd/main.c \
 	egd/listen.c egd/listen.h \
+	egd/control.c egd/control.h \
 	egd/stats.c egd/stats.h \
 	egd/client.c egd/client.h \
 	egd/registry.c egd/registry.h \

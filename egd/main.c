@@ -23,6 +23,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "control.h"
 #include "dispatch.h"
 #include "listen.h"
 #include "log.h"
@@ -48,6 +49,7 @@ struct server {
 	struct clients clients;
 	struct listeners listeners;
 	struct stats stats;
+	struct control control;
 	struct dispatch_file signal_file, timer_file, reservoir_file;
 	uint64_t timer_usec;            /* armed deadline, 0 = disarmed */
 };
@@ -384,6 +386,7 @@ static void close_file(struct dispatch *d, struct dispatch_file *f)
 static void server_done(struct server *s)
 {
 	clients_done(&s->clients, now_usec());
+	control_close(&s->control);
 	listeners_close(&s->listeners);
 	stats_close(&s->stats);
 	reservoir_done(&s->res);
@@ -460,6 +463,8 @@ static int server_setup(struct server *s, struct egd_conf *conf)
 		return log_errno(r, "Failed to watch the reservoir: %m");
 	clients_init(&s->clients, &s->dispatch, &s->reg, &s->res);
 	r = listeners_open(&s->listeners, &s->dispatch, &s->clients, &s->reg, &activated);
+	if (r >= 0)
+		r = control_open(&s->control, &s->dispatch, &s->reg, &s->clients);
 	if (r >= 0)
 		r = stats_setup(s);
 	if (r >= 0)

@@ -8,9 +8,9 @@ command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze missing";
 units_dir=$(mktemp -d)
 trap 'rm -rf "$units_dir"' EXIT
 mkdir "$units_dir/sbin"
-for b in virtseedd virtseed-egd; do
+for b in virtseedd virtseed-egd virtseed-libvirt; do
 	bin=/bin/true
-	for d in "$top_builddir" "$top_builddir/agent" "$top_builddir/egd"; do
+	for d in "$top_builddir" "$top_builddir/agent" "$top_builddir/egd" "$top_builddir/libvirt"; do
 		[ -x "$d/$b" ] && bin=$(cd "$d" && pwd)/$b && break
 	done
 	[ "$bin" = /bin/true ] && echo "# $b not built: checking its unit against /bin/true"

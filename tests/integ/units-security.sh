@@ -9,7 +9,7 @@ exposure() {
 		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'
 }
 rc=0
-for u in virtseed.service virtseed-egd.service; do
+for u in virtseed.service virtseed-egd.service virtseed-libvirt.service; do
 	e=$(exposure "$units_dir/$u")
 	if [ -n "$e" ] && awk -v e="$e" 'BEGIN { exit !(e <= 2.0) }'; then
 		echo "ok: $u exposure $e"

@@ -1,0 +1,85 @@
+#!/bin/sh
+# virtseed-libvirt attach/detach (test 7 of the libvirt issue) against a real libvirtd:
+# on a running domain, live and persistent (the guest kernel sees virtio_rng.0 come and
+# go), and on a defined, stopped domain (persistent only); the exact lines printed, and the
+# errors for a missing domain and a missing device.
+set -u
+# shellcheck source=tests/integ/libvirt-lib.sh
+. "$(dirname "$0")/libvirt-lib.sh"
+[ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
+lv_need
+cat >"$lv_tmp/init" <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+while read -r m; do insmod "/modules/$m"; done </modules/order
+last=none
+while true; do
+	cur=$(cat /sys/class/misc/hw_random/rng_available 2>/dev/null)
+	[ "$cur" = "$last" ] || echo "LVTEST rng_available=[$cur]"
+	last=$cur
+	sleep 0.2
+done
+INIT
+lv_initrd "$lv_tmp/initrd.gz" "$lv_tmp/init"
+lv_start
+sockdir=$lv_tmp/rng
+mkdir "$sockdir"
+chown libvirt-qemu:libvirt-qemu "$sockdir"      # QEMU binds hot-plugged sockets itself
+lv_define lvattach-run "$lv_tmp/initrd.gz" ""
+lv_define lvattach-def "$lv_tmp/initrd.gz" ""
+virsh start lvattach-run >/dev/null || fail "virsh start"
+con=$lv_tmp/lvattach-run.console
+lv_wait "$con" 'LVTEST rng_available=\[\]' 30 || fail "the guest did not boot: $(cat "$con")"
+
+expect() { # EXPECTED-OUTPUT COMMAND...
+	want=$1
+	shift
+	out=$("$@" 2>&1)
+	[ "$out" = "$want" ] || fail "'$*' printed:
+$out
+expected:
+$want"
+	echo "ok: $*"
+}
+nrng() { virsh -r dumpxml "$@" | grep -c "path='$sockdir/"; }
+
+s1=$sockdir/run.sock
+el="<rng model='virtio'><backend model='egd' type='unix'><source mode='bind' path='$s1'/></backend></rng>"
+expect "Attached to 'lvattach-run' (live and persistent): $el" \
+	"$LV" attach lvattach-run --live --config --path "$s1"
+lv_wait "$con" 'LVTEST rng_available=\[virtio_rng.0 \]' 10 || fail "the guest did not see the device"
+echo "ok: the guest sees virtio_rng.0"
+[ "$(nrng lvattach-run)" = 1 ] && [ "$(nrng --inactive lvattach-run)" = 1 ] ||
+	fail "live/persistent XML lack the device"
+[ -S "$s1" ] || fail "no socket at $s1"
+expect "Detached from 'lvattach-run' (live): the RNG device on '$s1'
+Detached from 'lvattach-run' (persistent): the RNG device on '$s1'" \
+	"$LV" detach lvattach-run --live --config --path "$s1"
+[ "$(nrng lvattach-run)" = 0 ] && [ "$(nrng --inactive lvattach-run)" = 0 ] ||
+	fail "the device is still in the XML"
+lv_wait "$con" 'LVTEST rng_available=\[\]' 10 && grep -q 'virtio_rng.0' "$con" ||
+	fail "the guest still has the device"
+echo "ok: the guest released it"
+expect "<3>Domain 'lvattach-run' has no RNG device on '$s1' (live)." \
+	"$LV" detach lvattach-run --live --path "$s1"
+
+s2=$sockdir/def.sock
+el2="<rng model='virtio'><backend model='egd' type='unix'><source mode='bind' path='$s2'/></backend></rng>"
+expect "Attached to 'lvattach-def' (persistent): $el2" "$LV" attach lvattach-def --path "$s2"
+[ "$(nrng --inactive lvattach-def)" = 1 ] || fail "the definition lacks the device"
+virsh start lvattach-def >/dev/null || fail "lvattach-def does not start with the device"
+lv_wait "$lv_tmp/lvattach-def.console" 'LVTEST rng_available=\[virtio_rng.0 \]' 30 ||
+	fail "lvattach-def's guest has no virtio_rng.0"
+echo "ok: lvattach-def boots with the device"
+virsh destroy lvattach-def >/dev/null
+expect "Detached from 'lvattach-def' (persistent): the RNG device on '$s2'" \
+	"$LV" detach lvattach-def --path "$s2"
+[ "$(nrng --inactive lvattach-def)" = 0 ] || fail "the definition still has the device"
+
+expect "Attached to 'lvattach-def' (persistent): <rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/run/virtseed/egd.sock'/></backend></rng>" \
+	"$LV" attach lvattach-def --mode connect
+out=$("$LV" attach lvattach-nosuch 2>&1) && fail "attach to a missing domain succeeded"
+case $out in "<3>No domain 'lvattach-nosuch': "*) echo "ok: $out" ;; *) fail "$out" ;; esac
+echo "PASS"

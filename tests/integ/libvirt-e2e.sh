@@ -1,0 +1,196 @@
+#!/bin/sh
+# virtseed-egd + virtseed-libvirt against a real libvirtd (started and stopped here) and
+# TCG guests whose /dev/hwrng is a bind-mode egd rng served by virtseed (tests 1-6 of the
+# libvirt issue; 7 is libvirt-attach.sh).  Guests read /dev/hwrng without pause, 1 KiB a
+# console line; rates are measured from the distributor's stats, by domain name.
+#   2  lvgold runs before the distributor and virtseed-libvirt start: picked up.
+#   1  lvbronze starts later; both greedy, they split one budget by their classes' rates
+#      (ceil = rate: borrowing is the distributor's business, tested in egd-integ).
+#   3  libvirtd restarted: same connections, same classes, reads go on.
+#   5  lvbronze's metadata rate changed live: the new rate holds within a second.
+#   4  the distributor restarted: the guests' reads resume.
+#   6  a process with argv "qemu-system-x86_64 -name guest=lvgold" on the shared socket
+#      gets the default class as guest "unknown"; lvgold keeps its one connection.
+set -u
+# shellcheck source=tests/integ/libvirt-lib.sh
+. "$(dirname "$0")/libvirt-lib.sh"
+[ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
+[ -x "$EGD" ] || skip "no $EGD"
+lv_need
+t=$lv_tmp
+fail() {
+	echo "FAIL: $*"
+	for f in egd.log lv.log lvgold.console lvbronze.console; do
+		echo "--- $f"
+		tail -15 "$t/$f" 2>/dev/null
+	done
+	exit 1
+}
+cat >"$t/init" <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+while read -r m; do insmod "/modules/$m"; done </modules/order
+echo "LVTEST rng_current=$(cat /sys/class/misc/hw_random/rng_current)"
+i=0
+while true; do
+	n=$(dd if=/dev/hwrng bs=64 count=16 2>/dev/null | wc -c)
+	echo "LVTEST read $i $n $(cut -d' ' -f1 /proc/uptime)"
+	i=$((i + 1))
+done
+INIT
+lv_initrd "$t/initrd.gz" "$t/init"
+cat >"$t/egd.conf" <<CONF
+budget = 4K
+burst = 512
+source = getrandom
+listen = unix:$t/egd.sock
+control = $t/control
+stats = $t/stats.sock
+
+[class gold]
+rate = 3K
+ceil = 3K
+burst = 512
+guest-rate = 3K
+guest-ceil = 3K
+guest-burst = 256
+
+[class bronze]
+rate = 1K
+ceil = 1K
+burst = 512
+guest-rate = 1K
+guest-ceil = 1K
+guest-burst = 256
+
+[class default]
+rate = 512
+ceil = 512
+guest-rate = 512
+guest-burst = 512
+CONF
+
+egd_pid='' lv_pid=''
+start_egd() {
+	"$EGD" --config "$t/egd.conf" -v debug >>"$t/egd.log" 2>&1 &
+	egd_pid=$!
+	lv_pids="$lv_pids $egd_pid"
+	lv_wait_sock "$t/control" || fail "virtseed-egd did not start: $(cat "$t/egd.log")"
+}
+lv_wait_sock() { for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done; return 1; }
+stop_pid() { kill "$1"; wait "$1" 2>/dev/null; }
+stats() { "$EGD" --stats "$t/stats.sock"; }
+# bytes NAME: the guest's bytes so far; conns NAME; class NAME
+bytes() { stats | sed -n "s/^virtseed_egd_guest_bytes_total{guest=\"$1\",class=\"[^\"]*\"} //p"; }
+conns() { stats | sed -n "s/^virtseed_egd_guest_connections{guest=\"$1\",class=\"[^\"]*\"} //p"; }
+class() { stats | sed -n "s/^virtseed_egd_guest_connections{guest=\"$1\",class=\"\([^\"]*\)\"} .*/\1/p"; }
+reads() {
+	n=$(grep -c "LVTEST read [0-9]* 1024 " "$t/$1.console" 2>/dev/null)
+	echo "${n:-0}"
+}
+wait_reads() { # NAME MORE-THAN SECONDS
+	for _ in $(seq $(($3 * 10))); do [ "$(reads "$1")" -gt "$2" ] && return 0; sleep 0.1; done
+	return 1
+}
+# rate NAME SECONDS: bytes/s the distributor served NAME over the next SECONDS.
+rate() {
+	b0=$(bytes "$1")
+	s0=$(date +%s%N)
+	sleep "$2"
+	b1=$(bytes "$1")
+	s1=$(date +%s%N)
+	echo $(((b1 - b0) * 1000000000 / (s1 - s0)))
+}
+within() { # VALUE LOW HIGH
+	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+}
+ns() { echo "$LV_NS"; }
+
+lv_start
+lv_define lvgold "$t/initrd.gz" "$(lv_rng bind "$t/lvgold.sock")" "$(lv_meta "class='gold'")"
+lv_define lvbronze "$t/initrd.gz" "$(lv_rng bind "$t/lvbronze.sock")" "$(lv_meta "class='bronze'")"
+
+# 2: running before the distributor and virtseed-libvirt.
+virsh start lvgold >/dev/null || fail "virsh start lvgold"
+lv_wait "$t/lvgold.console" "LVTEST rng_current=virtio_rng" 120 || fail "lvgold did not boot"
+start_egd
+"$LV" --control "$t/control" -v debug >>"$t/lv.log" 2>&1 &
+lv_pid=$!
+lv_pids="$lv_pids $lv_pid"
+wait_reads lvgold 2 20 || fail "lvgold does not read /dev/hwrng through virtseed: $(cat "$t/lv.log")"
+[ "$(class lvgold)" = gold ] || fail "lvgold is not in class gold: $(stats | grep guest_conn)"
+echo "ok 2: lvgold, running before the services, is picked up in class gold"
+
+# 1: a second domain started afterwards; both at their class rates from one budget.
+virsh start lvbronze >/dev/null || fail "virsh start lvbronze"
+wait_reads lvbronze 2 120 || fail "lvbronze does not read /dev/hwrng"
+[ "$(class lvbronze)" = bronze ] || fail "lvbronze is not in class bronze"
+sleep 3
+g=$(rate lvgold 5) b=$(rate lvbronze 5)
+echo "# lvgold $g B/s (class gold 3072), lvbronze $b B/s (class bronze 1024), budget 4096"
+within "$g" 2611 3533 && within "$b" 870 1178 && within $((g + b)) 3686 4506 ||
+	fail "shares off: lvgold $g B/s, lvbronze $b B/s"
+echo "ok 1: lvgold $g B/s, lvbronze $b B/s: the 4096 B/s budget split 3:1 by class (within 15 %)"
+
+# 3: libvirtd restarted under running guests.
+adopts=$(grep -c 'Serving the QEMU connection' "$t/egd.log")
+lv_stop
+libvirtd -d
+lv_wait_up
+before=$(reads lvgold)
+wait_reads lvgold $((before + 2)) 10 || fail "lvgold stopped reading after the libvirtd restart"
+lv_wait "$t/lv.log" "Connected to libvirt" 5
+[ "$(grep -c 'Connected to libvirt' "$t/lv.log")" -ge 2 ] || fail "virtseed-libvirt did not reconnect"
+[ "$(grep -c 'Serving the QEMU connection' "$t/egd.log")" = "$adopts" ] ||
+	fail "connections were handed over again"
+[ "$(conns lvgold)" = 1 ] && [ "$(conns lvbronze)" = 1 ] &&
+	[ "$(class lvgold)" = gold ] && [ "$(class lvbronze)" = bronze ] ||
+	fail "lost a connection or a class: $(stats | grep guest_conn)"
+echo "ok 3: libvirtd restarted: same single connections, classes kept, reads go on"
+
+# 5: metadata changed live.
+virsh metadata lvbronze --live --uri "$(ns)" --key virtseed \
+	--set "<guest class='bronze' rate='512' ceil='512'/>" >/dev/null || fail "virsh metadata"
+sleep 1
+b=$(rate lvbronze 2)
+echo "# lvbronze $b B/s from 1 s to 3 s after the change to 512 (guest-burst 256)"
+within "$b" 410 680 || fail "lvbronze at $b B/s after the change to 512"
+[ "$(conns lvbronze)" = 1 ] && [ "$(grep -c 'Serving the QEMU connection' "$t/egd.log")" = "$adopts" ] ||
+	fail "the connection changed"
+echo "ok 5: new rate $b B/s within 1 s (512 asked, was 1024), same connection"
+
+# 4: the distributor restarted.
+stop_pid "$egd_pid"
+gb=$(reads lvgold) bb=$(reads lvbronze)
+start_egd
+wait_reads lvgold $((gb + 2)) 5 && wait_reads lvbronze $((bb + 2)) 5 ||
+	fail "reads did not resume: $(tail -3 "$t/lvgold.console") $(tail -5 "$t/lv.log")"
+[ "$(class lvgold)" = gold ] && [ "$(class lvbronze)" = bronze ] || fail "classes lost"
+echo "ok 4: the distributor restarted, both guests read again, classes kept"
+
+# 6: a spoofed argv on the shared socket.
+/usr/bin/python3 "$top_srcdir/tests/integ/libvirt-spoof.py" lvgold "$t/egd.sock" 3 >"$t/spoof.out" &
+sp=$!
+sleep 2
+[ "$(class unknown)" = default ] || fail "the spoofer is not guest 'unknown' in class default: $(stats | grep guest_conn)"
+[ "$(conns lvgold)" = 1 ] || fail "lvgold has $(conns lvgold) connections"
+wait "$sp"
+# Control: a distributor that names peers by their cmdline (peer-cmdline = yes, no control
+# socket) does take the spoofer for lvgold, so the argv above is a real spoof.
+printf 'source = getrandom\nlisten = unix:%s\nstats = %s\npeer-cmdline = yes\n' \
+	"$t/egd2.sock" "$t/stats2.sock" >"$t/egd2.conf"
+"$EGD" --config "$t/egd2.conf" >"$t/egd2.log" 2>&1 &
+e2=$!
+lv_pids="$lv_pids $e2"
+lv_wait_sock "$t/egd2.sock" || fail "the second distributor did not start"
+/usr/bin/python3 "$top_srcdir/tests/integ/libvirt-spoof.py" lvgold "$t/egd2.sock" 2 >/dev/null &
+sp=$!
+sleep 1
+"$EGD" --stats "$t/stats2.sock" | grep -q 'guest_connections{guest="lvgold"' ||
+	fail "control: the spoofer was not taken for lvgold by a peer-cmdline distributor"
+wait "$sp"
+echo "ok 6: the spoofer is guest 'unknown', class default ($(cat "$t/spoof.out")); lvgold keeps 1 connection; a peer-cmdline distributor would have named it lvgold"
+echo "PASS"
+[ -z "${LV_KEEP_LOGS:-}" ] || cp "$t/egd.log" "$t/lv.log" "$LV_KEEP_LOGS/"
