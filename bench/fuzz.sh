@@ -1,11 +1,14 @@
 #!/bin/sh
-# bench/fuzz.sh MINUTES: build every libFuzzer target (tests/fuzz-*.c) with clang
+# bench/fuzz.sh MINUTES [TARGET...]: build every libFuzzer target (tests/fuzz-*.c, or the
+# named ones, e.g. conf-file) with clang
 # -fsanitize=fuzzer,address,undefined, run each for MINUTES minutes from its corpus in
 # tests/corpus/, and print executions and crashes per target.  Crash inputs are kept in
 # $FUZZ_OUT (default _build/fuzz) for the corpus.  Needs a configured build directory for
 # config.h: $VIRTSEED_BUILD, else _build/werror or _build/quick.
 set -eu
-minutes=${1:?usage: bench/fuzz.sh MINUTES}
+minutes=${1:?usage: bench/fuzz.sh MINUTES [TARGET...]}
+shift
+only=" $* "
 cd "$(dirname "$0")/.."
 top=$(pwd)
 command -v clang >/dev/null || { echo "no clang (apt-get install clang)" >&2; exit 77; }
@@ -37,6 +40,7 @@ for src in tests/fuzz-*.c; do
 	t=$(basename "$src" .c)
 	name=${t#fuzz-}
 	[ -d "tests/corpus/$name" ] || continue
+	[ "$only" = "  " ] || case $only in *" $name "*) ;; *) continue ;; esac
 	cc -DFUZZER -fsanitize=fuzzer,$san -Itests "$src" "$out/libfuzz.a" \
 		-lcap-ng -lseccomp -ldl -lpthread -lm -o "$out/$t"
 	mkdir -p "$out/corpus-$name"
