@@ -47,9 +47,9 @@ distcheck() {
 
 stage install-deps sh tests/install-deps.sh
 stage autoreconf autoreconf -fi
-stage check check_in "$out/werror" --enable-werror --with-seccomp
+stage check check_in "$out/werror" --enable-werror --with-seccomp --with-libvirt
 export VIRTSEED_SKIP_E2E=1
-stage check-sanitizers check_in "$out/asan" --enable-sanitizers --enable-werror
+stage check-sanitizers check_in "$out/asan" --enable-sanitizers --enable-werror --with-libvirt
 stage distcheck distcheck
 unset VIRTSEED_SKIP_E2E
 if [ -f kernel-patch/Makefile ]; then
