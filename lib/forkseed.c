@@ -3,7 +3,8 @@
  * the same snapshot; the kernel has mixed in the public generation ID, nothing
  * secret.  So: read at least FORKSEED_MIN_BITS of credited fresh entropy, from
  * ONCE first (the /dev/hwrng that the kernel's hwrng thread otherwise feeds
- * from: one bounded read, the device is left alone again afterwards), then from
+ * from: one bounded read, after dropping what the kernel had buffered before the
+ * snapshot; the device is left alone again afterwards), then from
  * the seeder's sources in order, add it, and make the CRNG use it now
  * (RNDRESEEDCRNG) or, on kernels <= 5.17, refill the pool to the target.
  */
@@ -12,6 +13,21 @@
 
 #include "forkseed.h"
 #include "macro.h"
+
+/* The first bytes /dev/hwrng gives after a fork were read from the host before it. */
+static bool forkseed_drop_stale(struct source *once, uint8_t *buf, uint64_t now_usec)
+{
+	size_t dropped = 0;
+
+	while (dropped < FORKSEED_STALE_BYTES) {
+		ssize_t n = source_take(once, buf, SEEDER_CHUNK, now_usec);
+
+		if (n <= 0)
+			return false;
+		dropped += (size_t)n;
+	}
+	return true;
+}
 
 /*
  * Only sources open and answering now: a fork is no time to probe absent hardware (opening
@@ -28,8 +44,11 @@ static struct source *forkseed_take(struct seeder *s, struct source *once, bool 
 		if (!src || src->state != SOURCE_OK || (src->credit > 0) != credited ||
 		    (src == once && *once_tried))
 			continue;
-		if (src == once)
+		if (src == once) {
 			*once_tried = true;
+			if (!forkseed_drop_stale(once, buf, now_usec))
+				continue;
+		}
 		n = source_take(src, buf, SEEDER_CHUNK, now_usec);
 		if (n > 0) {
 			*ret_n = n;

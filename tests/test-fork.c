@@ -223,6 +223,7 @@ struct fake_kernel {
 	enum kernel_gen gen;
 	unsigned adds, reseeds, entropy;
 	int fail_reseed;
+	uint8_t last[64];       /* the first bytes added */
 };
 
 static int fk_state(void *ctx, struct kernel_state *ret)
@@ -238,7 +239,8 @@ static int fk_add(void *ctx, const uint8_t *buf, size_t n, unsigned bits)
 {
 	struct fake_kernel *k = ctx;
 
-	k->adds++;
+	if (k->adds++ == 0)
+		memcpy(k->last, buf, MIN(n, sizeof(k->last)));
 	k->entropy = MIN(4096u, k->entropy + bits);
 	return 0;
 }
@@ -340,7 +342,29 @@ static void test_forkseed_once_source_is_read_once(void **state)
 	assert_int_equal(res.bits, 256);
 	assert_int_equal(res.bytes, 128);
 	assert_int_equal(r.src.bytes, 64);
-	assert_int_equal(r.once.bytes, 64);
+	assert_int_equal(r.once.bytes, FORKSEED_STALE_BYTES + 64);
+}
+
+/* What virtio-rng had buffered before the snapshot is the same in every clone: dropped. */
+static void test_forkseed_drops_what_the_kernel_buffered(void **state)
+{
+	struct rig r, s;
+	struct forkseed_result res;
+	uint8_t stale[FORKSEED_STALE_BYTES], added[64];
+	size_t n = 0;
+
+	rig_init(&r, KERNEL_GEN_NEW, 7, 4);
+	rig_init(&s, KERNEL_GEN_NEW, 7, 4);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
+	/* The same stream, read by hand: start-up samples, then what the fork dropped. */
+	assert_int_equal(source_take(&s.once, stale, 64, 1000), 64);
+	assert_int_equal(source_take(&s.once, stale + 64, 64, 1000), 64);
+	while (n < sizeof(added))
+		n += (size_t)source_take(&s.once, added + n, sizeof(added) - n, 1000);
+	assert_int_equal(res.bytes, 64);
+	assert_int_equal(r.once.bytes, FORKSEED_STALE_BYTES + 64);
+	assert_memory_equal(r.k.last, added, sizeof(added));
+	assert_memory_not_equal(r.k.last, stale, sizeof(added));
 }
 
 static void test_forkseed_falls_back_when_hwrng_stalls(void **state)
@@ -450,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_forkseed_prefers_the_once_source_and_reseeds),
 		cmocka_unit_test(test_forkseed_once_source_is_read_once),
+		cmocka_unit_test(test_forkseed_drops_what_the_kernel_buffered),
 		cmocka_unit_test(test_forkseed_falls_back_when_hwrng_stalls),
 		cmocka_unit_test(test_forkseed_clones_differ_same_input_same_digest),
 		cmocka_unit_test(test_forkseed_no_source),
