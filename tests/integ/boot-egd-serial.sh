@@ -6,7 +6,7 @@
 . "$(dirname "$0")/boot-lib.sh"
 boot_init
 need_bins
-egd_start s3
+egd_start s3 --config "$(egd_named_conf)"
 save_stats() { egd_stats s3 >"$BOOT_WORK/stats"; }
 BOOT_ON_STOP=save_stats
 BOOT_UNTIL=('virtseed: (seeded|not seeded):' "$UDEV_TRIGGER")

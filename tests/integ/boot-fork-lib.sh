@@ -8,7 +8,8 @@
 # reboots itself after 8 s (QEMU keeps running, same vmgenid GUID).  FORK_NOAGENT=1: the
 # guest runs no agent.
 
-FORK_APPEND="console=ttyS0 loglevel=8 printk.devkmsg=on panic=-1 random.trust_cpu=off random.trust_bootloader=off"
+# trust_cpu=off: the agent credits RDRAND only as told (virtseed.credit-rdrand).
+FORK_APPEND="console=ttyS0 loglevel=8 printk.devkmsg=on panic=-1 random.trust_cpu=off random.trust_bootloader=off virtseed.credit-rdrand=4"
 
 # fork_image OUT: the busybox initramfs with the agent as a daemon.
 fork_image() {

@@ -181,6 +181,12 @@ egd_stop() {
 egd_stats() {
 	"$VIRTSEED_EGD" --stats "$BOOT_WORK/$1.stats"
 }
+# egd_named_conf: a distributor configuration that names test guests by their QEMU's
+# "-name guest=..." (peer-cmdline: spoofable, so off by default; fine for a test).
+egd_named_conf() {
+	printf 'peer-cmdline = yes\n' >"$BOOT_WORK/named.conf"
+	echo "$BOOT_WORK/named.conf"
+}
 # QEMU arguments: virtio-rng fed by rng-egd from the distributor NAME.
 qemu_rng_egd() {
 	echo "-chardev socket,id=egd0,path=$BOOT_WORK/$1.sock,reconnect=1" \

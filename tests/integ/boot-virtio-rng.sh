@@ -8,7 +8,7 @@
 . "$(dirname "$0")/boot-lib.sh"
 boot_init
 need_bins
-egd_start s1
+egd_start s1 --config "$(egd_named_conf)"
 
 BOOT_UNTIL=('virtseed: seeded:' "$UDEV_TRIGGER")
 # The distributor forgets a guest once its connections close: read the stats live.

@@ -221,10 +221,11 @@ os_check_disabled() {
 }
 
 # os_check_rdrand NAME: 2, no virtio-rng, -cpu max, trust_cpu=off (the kernel credits none
-# of RDRAND itself): the agent's rdrand source seeds in the initramfs.
+# of RDRAND itself, nor does the agent unless told: virtseed.credit-rdrand): the agent's
+# rdrand source seeds in the initramfs.
 os_check_rdrand() {
 	local log=$BOOT_WORK/$1-rdrand.log
-	os_boot "$log" "" -cpu max
+	os_boot "$log" "virtseed.credit-rdrand=4" -cpu max
 	assert_before "$log" 'virtseed: seeded: .*rdrand=[1-9]' "$OS_UDEV"
 	assert_before "$log" 'random: crng init done' "$OS_UDEV"
 	assert_service "$log"
