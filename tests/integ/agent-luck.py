@@ -180,14 +180,7 @@ def absent_hwrng():
                r"250 ms")
     time.sleep(0.5)
     os.mkfifo(fifo)
-    w = os.open(fifo, os.O_RDWR)
-    stop = threading.Event()
-
-    def feed():
-        while not stop.is_set():
-            os.write(w, os.urandom(4096))
-            time.sleep(0.05)
-    threading.Thread(target=feed, daemon=True).start()
+    stop, w = fifo_writer(fifo, 4096, 0.05)
     a.wait_log(r"Source hwrng \S+: available now", 5)
     ok = a.wait_credited("hwrng")
     stop.set()
@@ -196,16 +189,21 @@ def absent_hwrng():
     assert ok, a.text()
 
 
-def trickle_writer(fifo):
+def fifo_writer(fifo, size, interval):
+    """Writes size random bytes to fifo every interval seconds until the event is set."""
     w = os.open(fifo, os.O_RDWR)
     stop = threading.Event()
 
     def run():
         while not stop.is_set():
-            os.write(w, os.urandom(4))
-            time.sleep(0.02)
+            os.write(w, os.urandom(size))
+            time.sleep(interval)
     threading.Thread(target=run, daemon=True).start()
     return stop, w
+
+
+def trickle_writer(fifo):
+    return fifo_writer(fifo, 4, 0.02)
 
 
 def trickle_once():
