@@ -36,6 +36,7 @@ struct reservoir {
 	pthread_cond_t wake;
 	struct reservoir_reader readers[EGD_CONF_MAX_SOURCES];
 	size_t n_started;
+	unsigned sleepers;      /* readers waiting for room */
 	bool started, stopping;
 	bool waiting;           /* a reader came up short: signal event_fd on arrival */
 	int event_fd;           /* eventfd: readable when bytes arrived for a waiting reader */
