@@ -213,7 +213,8 @@ size_t reservoir_get(struct reservoir *r, uint8_t *dst, size_t n)
 	take(r, dst, done);
 	if (done < n)
 		r->waiting = true;
-	if (r->sleepers > 0 && r->len < RESERVOIR_SIZE / 4 * 3 + RESERVOIR_CHUNK)
+	/* Readers sleep while there is no room for a chunk: wake them only when there is. */
+	if (r->sleepers > 0 && r->len <= RESERVOIR_SIZE - RESERVOIR_CHUNK)
 		pthread_cond_broadcast(&r->wake);
 	pthread_mutex_unlock(&r->lock);
 	return done;

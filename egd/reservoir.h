@@ -11,7 +11,7 @@
 #include "source.h"
 
 #define RESERVOIR_SIZE 65536            /* bytes read ahead */
-#define RESERVOIR_CHUNK 4096            /* bytes asked of a source at once */
+#define RESERVOIR_CHUNK 16384           /* bytes asked of a source at once */
 #define RESERVOIR_IDLE_USEC 100000      /* a reader's rest after its source gave nothing */
 
 struct reservoir_source_stat {
