@@ -325,10 +325,12 @@ static void client_event(struct dispatch_file *f, uint32_t events, uint64_t now)
 	struct client *c = container_of(f, struct client, file);
 	int r = 0;
 
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
-		r = do_read(c, now);
-	if (r == 0 && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
+	/* Both directions shut (a peer that closed, not one that only stopped
+	 * sending): nobody is left to read replies, so nothing more is served. */
+	if (events & (EPOLLHUP | EPOLLERR))
 		r = -ECONNRESET;
+	else if (events & (EPOLLIN | EPOLLRDHUP))
+		r = do_read(c, now);
 	if (r == 0)
 		r = process(c, now);
 	if (r < 0)
@@ -475,7 +477,7 @@ struct client *client_close(struct client *c, uint64_t now)
 	if (c->on_close)
 		c->on_close(c, c->userdata, now);
 	c->guest = NULL;
-	registry_unref(set->reg, g, now);
+	registry_unref(set->reg, g);
 	dispatch_remove(set->dispatch, &c->file);
 	c->fd = safe_close(c->fd);
 	explicit_bzero(c->out, sizeof(c->out));
