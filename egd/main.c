@@ -107,7 +107,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	};
 	int c, r = 0;
 
-	while (r >= 0 && (c = getopt_long(argc, argv, "c:l:C:s:S:u:tv:h", opts, NULL)) >= 0) {
+	opterr = 0; /* our own messages, below */
+	while (r >= 0 && (c = getopt_long(argc, argv, ":c:l:C:s:S:u:tv:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c': a->config = optarg; a->config_given = true; break;
 		case 'l': r = add_arg(a->listen, &a->n_listen, MAX_LISTENERS, optarg); break;
@@ -122,11 +123,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'v':
 			r = log_parse_level(optarg);
 			if (r < 0)
-				return log_errno(-EINVAL, "Invalid log level '%s'.", optarg);
+				return log_errno(-EINVAL, "Invalid value '%s' for --log-level: allowed "
+						 "emerg, alert, crit, err, warning, notice, info, "
+						 "debug or 0 to 7", optarg);
 			log_max_level = r;
 			break;
 		case 'h': help(); exit(EXIT_SUCCESS);
-		default: return -EINVAL;
+		case ':':
+			return log_errno(-EINVAL, "Option %s needs a value", argv[optind - 1]);
+		default:
+			return log_errno(-EINVAL, "Unknown option '%.*s'",
+					 (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 		}
 	}
 	if (r < 0)
@@ -204,12 +211,14 @@ static int apply_args(const struct args *a, struct egd_conf *c)
 	for (size_t i = 0; i < a->n_listen; i++) {
 		r = egd_conf_add_listener(c, a->listen[i], false, NULL, 0);
 		if (r < 0)
-			return log_errno(r, "Invalid --listen '%s': %m", a->listen[i]);
+			return log_errno(r, "Invalid value '%s' for --listen: allowed %s", a->listen[i],
+					 EGD_CONF_LISTEN_WORDS);
 	}
 	for (size_t i = 0; i < a->n_connect; i++) {
 		r = egd_conf_add_listener(c, a->connect[i], true, NULL, 0);
 		if (r < 0)
-			return log_errno(r, "Invalid --connect '%s': %m", a->connect[i]);
+			return log_errno(r, "Invalid value '%s' for --connect: allowed %s",
+					 a->connect[i], EGD_CONF_LISTEN_WORDS);
 	}
 	if (a->n_sources)
 		c->n_sources = 0;

@@ -201,6 +201,31 @@ int conf_item_format(const struct conf_item *it, const void *data, char *buf, si
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }
 
+/**
+ * conf_item_allowed() - what @it takes, in words, for "allowed ..." in a message.
+ * Return: 0, or -EOPNOTSUPP for a custom parser (the caller knows its words).
+ */
+int conf_item_allowed(const struct conf_item *it, char *buf, size_t size)
+{
+	int n = 0;
+
+	if (it->parse == conf_item_bool)
+		n = snprintf(buf, size, "yes or no");
+	else if (it->parse == conf_item_size || it->parse == conf_item_unsigned)
+		n = snprintf(buf, size, "%" PRIu64 " to %" PRIu64 "%s (a K, M or G suffix multiplies "
+			     "by 1024)", it->min, (uint64_t)(it->max ? it->max : CONF_MAX_SIZE),
+			     it->parse == conf_item_size ? " bytes" : "");
+	else if (it->parse == conf_item_string)
+		n = snprintf(buf, size, "a text of 1 to %" PRIu64 " bytes", it->max - 1);
+	else if (it->parse == conf_item_enum)
+		for (unsigned i = 0; it->names[i] && n >= 0 && (size_t)n < size; i++)
+			n += snprintf(buf + n, size - (size_t)n, "%s%s", i == 0 ? "" :
+				      it->names[i + 1] ? ", " : " or ", it->names[i]);
+	else
+		return -EOPNOTSUPP;
+	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
+}
+
 /* Why a value was refused, for "KEY: CAUSE" messages. */
 const char *conf_value_error(int r)
 {

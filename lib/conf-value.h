@@ -42,4 +42,5 @@ int conf_item_enum(const struct conf_item *it, const char *value, void *data);
 const struct conf_item *conf_table_find(const struct conf_item *table, size_t n,
 					const char *section, const char *key);
 int conf_item_format(const struct conf_item *it, const void *data, char *buf, size_t size);
+int conf_item_allowed(const struct conf_item *it, char *buf, size_t size);
 const char *conf_value_error(int r);

@@ -28,7 +28,7 @@ struct parser {
 	size_t index;           /* class or guest being filled */
 	unsigned line;
 	const char *msg;
-	char text[160];
+	char text[320];
 };
 
 static const struct htb_params unset_params = { UNSET, UNSET, UNSET };
@@ -234,6 +234,53 @@ void egd_conf_format_global(const struct egd_conf *c, FILE *f)
 			fprintf(f, "%s = %s\n", global_items[i].key, buf);
 }
 
+/* What a key takes, for "allowed ..." in a refusal. */
+static void allowed_for(const struct parser *p, const char *key, char *buf, size_t size)
+{
+	static const struct {
+		const char *key, *words;
+	} custom[] = {
+		{ "source", "getrandom, hwrng, rdseed, rdrand or egd:ADDRESS, comma-separated" },
+		{ "listen", EGD_CONF_LISTEN_WORDS },
+		{ "connect", EGD_CONF_LISTEN_WORDS },
+		{ "class", "the name of a [class NAME] section ([A-Za-z0-9_.:+-], 1 to 63)" },
+		{ "uid", "0 to 4294967294" },
+		{ "gid", "0 to 4294967294" },
+	};
+	const struct conf_item *it;
+
+	for (size_t i = 0; i < ELEMENTSOF(custom); i++)
+		if (strcmp(key, custom[i].key) == 0) {
+			snprintf(buf, size, "%s", custom[i].words);
+			return;
+		}
+	if (p->section == SECTION_GLOBAL)
+		it = conf_table_find(global_items, ELEMENTSOF(global_items), "global", key);
+	else
+		it = conf_table_find(params_items, ELEMENTSOF(params_items), "",
+				     strncmp(key, "guest-", 6) == 0 ? key + 6 : key);
+	if (!it || conf_item_allowed(it, buf, size) < 0)
+		snprintf(buf, size, "see virtseed-egd.conf(5)");
+}
+
+/* "invalid value 'V' for 'KEY': allowed ...", the value cut and its control bytes shown '?'. */
+static void bad_value(struct parser *p, const char *key, const char *value)
+{
+	char shown[64], allowed[160];
+
+	if (strlen(value) < 48)
+		snprintf(shown, sizeof(shown), "%s", value);
+	else
+		snprintf(shown, sizeof(shown), "%.44s...", value);
+	for (char *c = shown; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	allowed_for(p, key, allowed, sizeof(allowed));
+	snprintf(p->text, sizeof(p->text), "invalid value '%s' for '%s': allowed %s", shown, key,
+		 allowed);
+	p->msg = p->text;
+}
+
 static int class_key(struct parser *p, const char *key, const char *value)
 {
 	struct egd_conf_class *cl = &p->c->classes[p->index];
@@ -368,15 +415,14 @@ static int parse_line(struct parser *p, char *line)
 		r = class_key(p, key, value);
 	else
 		r = guest_key(p, key, value);
-	if (r == -ENOENT)
-		p->msg = "unknown key in this section";
-	else if (r == -E2BIG)
-		p->msg = "too many entries (see LIMITS in virtseed-egd.conf(5))";
-	else if (r < 0) {
-		snprintf(p->text, sizeof(p->text), "invalid value for '%s': %s", key,
-			 conf_value_error(r));
+	if (r == -ENOENT) {
+		snprintf(p->text, sizeof(p->text), "unknown key '%.63s' in this section", key);
 		p->msg = p->text;
 	}
+	else if (r == -E2BIG)
+		p->msg = "too many entries (see LIMITS in virtseed-egd.conf(5))";
+	else if (r < 0)
+		bad_value(p, key, value);
 	return r;
 }
 

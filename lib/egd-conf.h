@@ -30,6 +30,8 @@
 #define EGD_CONF_DEFAULT_DEMAND 16384
 #define EGD_MAX_DEMAND_MIN 255          /* one full-size request must fit */
 #define EGD_CONF_DEFAULT_CLASS "default"
+/* What listen = / connect = / --listen / --connect take, for messages. */
+#define EGD_CONF_LISTEN_WORDS "unix:PATH or tcp:HOST:PORT, optionally followed by ,qemu"
 
 enum egd_write_mode {
 	EGD_WRITE_REFUSE,       /* 0x03 closes the connection (default) */
@@ -88,7 +90,7 @@ struct egd_conf {
 struct egd_conf_error {
 	unsigned line;          /* 0: the file as a whole */
 	const char *msg;        /* points into text */
-	char text[160];
+	char text[320];
 };
 
 int egd_conf_init(struct egd_conf *c);

@@ -24,7 +24,7 @@ endif
 
 # Integration: real kernel ioctls and devices; they skip (77) unless root.
 agent_integ_tests = tests/integ/agent-once.sh tests/integ/agent-caps.sh \
-	tests/integ/agent-stall.sh tests/integ/agent-health.sh tests/integ/agent-config.sh \
+	tests/integ/agent-stall.sh tests/integ/agent-health.sh tests/integ/config-messages.sh \
 	tests/integ/agent-egd.sh tests/integ/agent-luck.sh
 TESTS += $(agent_integ_tests) tests/shellcheck.sh
 EXTRA_DIST += $(agent_integ_tests) tests/integ/agent-luck.py tests/integ/lib.sh tests/shellcheck.sh tests/run-all.sh .ci/run

@@ -248,10 +248,12 @@ static void test_egd_conf_unknown_source_refused(void **state)
 	assert_string_equal(err.msg, "source: 'egd' needs an address (egd:ADDRESS)");
 	egd_conf_done(&c);
 	assert_true(load(&c, "max-clients = lots\n", &err) < 0);
-	assert_string_equal(err.msg, "invalid value for 'max-clients': malformed value");
+	assert_string_equal(err.msg, "invalid value 'lots' for 'max-clients': allowed 0 to 65536 "
+			    "(a K, M or G suffix multiplies by 1024)");
 	egd_conf_done(&c);
 	assert_true(load(&c, "qemu-prefix = 5000\n", &err) < 0);
-	assert_string_equal(err.msg, "invalid value for 'qemu-prefix': out of range");
+	assert_string_equal(err.msg, "invalid value '5000' for 'qemu-prefix': allowed 0 to 4096 "
+			    "(a K, M or G suffix multiplies by 1024)");
 	egd_conf_done(&c);
 }
 

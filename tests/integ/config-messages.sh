@@ -1,7 +1,7 @@
 #!/bin/sh
-# Every bad flag, file line and kernel command line item gets one line naming the key, the
-# value and what is allowed, with the exit code a person or a unit sees.  Then --status and
-# --until-ready with a good configuration.
+# Every bad flag, file line and kernel command line item of virtseedd and virtseed-egd gets
+# one line naming the key, the value and what is allowed, with the exit code a person or a
+# unit sees.  Then the agent's --status and --until-ready with a good configuration.
 # shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -10,7 +10,7 @@ need_root
 check() {
 	want_rc=$1 msg=$2
 	shift 2
-	"$AGENT" "$@" >"$TMP/out" 2>&1
+	"$BIN" "$@" >"$TMP/out" 2>&1
 	rc=$?
 	got=$(sed -n 's/^<[0-7]>//; 1p' "$TMP/out")
 	[ "$rc" = "$want_rc" ] || { cat "$TMP/out"; fail "'$*': exit $rc, not $want_rc"; }
@@ -20,6 +20,7 @@ check() {
 	rows=$((rows + 1))
 }
 rows=0
+BIN=$AGENT
 C=$TMP/c.conf
 conf() { printf '%b' "$1" >"$C"; }
 allowed_egd="allowed unix:PATH, tcp:HOST:PORT, vsock:CID:PORT, serial:PATH or a device path"
@@ -89,6 +90,38 @@ VIRTSEED_PROC_CMDLINE="virtseed.timeout=8 -- virtseed.bogus=1 virtseed.timeout=9
 	"$AGENT" --config="$C" --status >"$TMP/out" 2>&1 || fail "--status failed"
 grep -q 'Kernel command line' "$TMP/out" && fail "init's arguments after -- were parsed"
 grep -q '^timeout = 8$' "$TMP/out" || fail "virtseed.timeout=8 before -- not applied"
+# virtseed-egd: flags and virtseed-egd.conf lines (checked with --check-config).
+BIN=$top_builddir/egd/virtseed-egd
+allowed_listen="allowed unix:PATH or tcp:HOST:PORT, optionally followed by ,qemu"
+check 1 "Unknown option '--bogus'" --bogus=1
+check 1 "Option --listen needs a value" --listen
+check 1 "Invalid value 'foo:bar' for --listen: $allowed_listen" --listen=foo:bar
+check 1 "Invalid value 'vsock:1:2' for --connect: $allowed_listen" --connect=vsock:1:2
+check 1 "Invalid value '11' for --log-level: allowed emerg, alert, crit, err, warning, \
+notice, info, debug or 0 to 7" --log-level=11
+check 1 "Failed to read '$TMP/missing.conf': No such file or directory" \
+	--config="$TMP/missing.conf"
+check 1 "Unexpected argument 'now'." now
+egd_conf() { # MESSAGE LINES
+	printf '%b' "$2" >"$C"
+	check 1 "$1" --config="$C" --check-config
+}
+egd_conf "$C:1: invalid value '1X' for 'budget': allowed 0 to 17179869184 bytes (a K, M or G \
+suffix multiplies by 1024)" 'budget = 1X\n'
+egd_conf "$C:1: invalid value '99999999' for 'max-clients': allowed 0 to 65536 (a K, M or G \
+suffix multiplies by 1024)" 'max-clients = 99999999\n'
+egd_conf "$C:1: invalid value 'maybe' for 'client-write': allowed refuse, discard or mix" \
+	'client-write = maybe\n'
+egd_conf "$C:1: invalid value 'perhaps' for 'peer-cmdline': allowed yes or no" \
+	'peer-cmdline = perhaps\n'
+egd_conf "$C:2: invalid value 'foo:bar' for 'listen': $allowed_listen" \
+	'# x\nlisten = foo:bar\n'
+egd_conf "$C:3: invalid value '2Q' for 'rate': allowed 0 to 17179869184 bytes (a K, M or G \
+suffix multiplies by 1024)" '[guest db1]\nclass = default\nrate = 2Q\n'
+egd_conf "$C:2: invalid value '-1' for 'uid': allowed 0 to 4294967294" '[guest db1]\nuid = -1\n'
+egd_conf "$C:1: unknown key 'bogus' in this section" 'bogus = 1\n'
+egd_conf "$C: source: unknown source 'bogus' (getrandom, hwrng, rdseed, rdrand, egd:ADDRESS)" \
+	'source = bogus\n'
 echo "$rows messages as expected"
 
 printf 'sources = rdrand\ntimeout = 7\n' >"$TMP/good.conf"
