@@ -157,12 +157,14 @@ need_bins() {
 }
 
 # egd_start NAME [ARGS...]: a real virtseed-egd on $BOOT_WORK/NAME.sock (stats on
-# NAME.stats), EGD_PID set; egd_stats NAME prints its statistics.
+# NAME.stats), EGD_PID set; egd_stats NAME prints its statistics.  The socket is a ",qemu"
+# listener: its peers are QEMU's rng-egd and get the restart prefix on every connection
+# (QEMU never resubmits requests lost with a distributor restart).
 egd_start() {
 	local name=$1
 	shift
 	rm -f "$BOOT_WORK/$name.sock"
-	"$VIRTSEED_EGD" --listen "unix:$BOOT_WORK/$name.sock" \
+	"$VIRTSEED_EGD" --listen "unix:$BOOT_WORK/$name.sock,qemu" \
 		--stats-socket "$BOOT_WORK/$name.stats" "$@" 2>>"$BOOT_WORK/$name.egd.log" &
 	EGD_PID=$!
 	BOOT_PIDS="${BOOT_PIDS:-} $EGD_PID"
