@@ -30,6 +30,7 @@ TESTS += $(agent_integ_tests) tests/shellcheck.sh
 EXTRA_DIST += $(agent_integ_tests) tests/integ/lib.sh tests/shellcheck.sh tests/run-all.sh .ci/run
 
 # VM fork: QEMU guests snapshotted and restored as clones (root, QEMU; skip otherwise).
-fork_boot_tests = tests/integ/boot-fork.sh tests/integ/boot-fork-none.sh
+fork_boot_tests = tests/integ/boot-fork.sh tests/integ/boot-fork-none.sh \
+	tests/integ/boot-fork-kernel.sh
 TESTS += $(fork_boot_tests)
 EXTRA_DIST += $(fork_boot_tests) tests/integ/boot-fork-lib.sh tests/integ/qmp-fork.py
