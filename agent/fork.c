@@ -123,9 +123,16 @@ static int uevent_open(void)
 	return fd;
 }
 
+/* Returns FD positioned after the newest record, or -errno (FD closed). */
 static int kmsg_seek_end(int fd)
 {
-	return lseek(fd, 0, SEEK_END) < 0 ? -errno : fd;
+	int r;
+
+	if (lseek(fd, 0, SEEK_END) >= 0)
+		return fd;
+	r = -errno;
+	close(fd);
+	return r;
 }
 
 /* Keep only the fd of the chosen method. */
@@ -178,6 +185,11 @@ int agent_fork_setup(struct agent *a)
 	r = a->mode == MODE_STATUS ? 0 : arm(w);
 	w->sysfs_fd = safe_close(w->sysfs_fd);
 	w->kmsg_fd = safe_close(w->kmsg_fd);
+	if (w->vmclock && w->method != FORK_VMCLOCK) {
+		munmap((void *)w->vmclock, FORK_VMCLOCK_MIN_SIZE);
+		w->vmclock = NULL;
+		w->vmclock_fd = safe_close(w->vmclock_fd);
+	}
 	if (r < 0) {
 		log_warning_errno(r, "VM fork detection (%s) unavailable: %m",
 				  fork_method_name(w->method));

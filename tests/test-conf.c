@@ -38,6 +38,9 @@ static const struct {
 	{ "trust-host", "yes", 0 },
 	{ "log-level", "debug", 0 },
 	{ "log-level", "loud", -EINVAL },
+	{ "fork-detect", "kmsg", 0 },
+	{ "fork-detect", "off", 0 },
+	{ "fork-detect", "uevent", -EINVAL },
 	{ "no-such-key", "1", -ENOKEY },
 };
 
@@ -51,6 +54,19 @@ static void test_config_set_table(void **state)
 			fail_msg("%s=%s: expected %d", set_table[i].key, set_table[i].value,
 				 set_table[i].ret);
 	}
+}
+
+static void test_config_fork_detect_cmdline_and_format(void **state)
+{
+	struct config c;
+	char buf[2048];
+
+	config_defaults(&c);
+	assert_int_equal(c.fork_detect, FORK_MODE_AUTO);
+	config_parse_cmdline(&c, "quiet virtseed.fork-detect=kernel", false, NULL, NULL);
+	assert_int_equal(c.fork_detect, FORK_MODE_KERNEL);
+	assert_int_equal(config_format(&c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "\nfork-detect = kernel\n"));
 }
 
 static void test_config_file_reports_line(void **state)
@@ -169,6 +185,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_set_table),
+		cmocka_unit_test(test_config_fork_detect_cmdline_and_format),
 		cmocka_unit_test(test_config_file_reports_line),
 		cmocka_unit_test(test_config_precedence_file_cmdline_flags),
 		cmocka_unit_test(test_config_cmdline_bad_values_are_ignored),
