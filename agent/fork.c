@@ -297,7 +297,8 @@ static void fork_reseed(struct agent *a, uint64_t notice_usec)
 
 	uint64_t woke = now_usec();
 
-	r = forkseed_run(&a->seeder, w->has_hwrng ? &w->hwrng : NULL, woke, &res);
+	r = forkseed_run(&a->seeder, w->has_hwrng ? &w->hwrng : NULL, FORKSEED_HWRNG_STALE, woke,
+			 &res);
 	done = now_usec();
 	log_debug("VM fork: woke %lld us after the notice, fresh bytes took %llu us",
 		  (long long)(woke - notice_usec), (unsigned long long)(done - woke));
