@@ -135,6 +135,42 @@ static int kmsg_seek_end(int fd)
 	return r;
 }
 
+#define KMSG_MARK "virtseedd: watching the kernel log for VM forks"
+
+/*
+ * Kernel log timestamps are local_clock(), which differs from CLOCK_MONOTONIC by tens of
+ * ms: measure the difference on a record of our own, written once at start.  0 if the
+ * kernel refuses the write (printk.devkmsg=off).
+ */
+static int64_t kmsg_clock_offset(int rd)
+{
+	char rec[FORK_RECORD_MAX];
+	int wr = open(KMSG_DEV, O_WRONLY | O_CLOEXEC);
+	uint64_t t0, t1;
+	ssize_t n;
+	bool sent;
+
+	if (wr < 0)
+		return 0;
+	t0 = now_usec();
+	sent = write(wr, "<6>" KMSG_MARK "\n", sizeof("<6>" KMSG_MARK "\n") - 1) > 0;
+	t1 = now_usec();
+	close(wr);
+	for (int i = 0; sent && i < FORK_RECORDS_PER_WAKEUP; i++) {
+		struct fork_kmsg k;
+
+		n = read(rd, rec, sizeof(rec));
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		if (fork_kmsg_parse(rec, (size_t)n, &k) == 0 &&
+		    memmem(rec, (size_t)n, ";" KMSG_MARK "\n", sizeof(KMSG_MARK) + 1))
+			return (int64_t)k.ts_usec - (int64_t)((t0 + t1) / 2);
+	}
+	return 0;
+}
+
 /* Keep only the fd of the chosen method. */
 static int arm(struct fork_watch *w)
 {
@@ -163,6 +199,11 @@ static int arm(struct fork_watch *w)
 	case FORK_KMSG:
 		w->fd = kmsg_seek_end(w->kmsg_fd), w->kmsg_fd = -1;
 		w->events = POLLIN;
+		if (w->fd >= 0) {
+			w->clock_offset_usec = kmsg_clock_offset(w->fd);
+			log_debug("Kernel log time is CLOCK_MONOTONIC %+lld us.",
+				  (long long)w->clock_offset_usec);
+		}
 		return w->fd < 0 ? w->fd : 0;
 	case FORK_NONE:
 		break;
@@ -237,7 +278,7 @@ static unsigned kmsg_forks(struct fork_watch *w, uint64_t *ret_notice_usec)
 			break;
 		if (fork_kmsg_parse(rec, (size_t)n, &k) == 0 && k.fork) {
 			forks++;
-			*ret_notice_usec = k.ts_usec;
+			*ret_notice_usec = (uint64_t)((int64_t)k.ts_usec - w->clock_offset_usec);
 		}
 	}
 	explicit_bzero(rec, sizeof(rec));
