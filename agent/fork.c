@@ -178,7 +178,8 @@ static int arm(struct fork_watch *w)
 
 	switch (w->method) {
 	case FORK_SYSFS:
-		w->fd = w->sysfs_fd, w->sysfs_fd = -1;
+		w->fd = w->sysfs_fd;
+		w->sysfs_fd = -1;
 		w->events = POLLPRI;
 		if (read_counter(w->fd, &gen) == 0)
 			(void)fork_gen_update(&w->gen, gen);
@@ -187,17 +188,19 @@ static int arm(struct fork_watch *w)
 		w->fd = uevent_open();
 		w->events = POLLIN;
 		return w->fd < 0 ? w->fd : 0;
-	case FORK_VMCLOCK:
+	case FORK_VMCLOCK: {
 		/* A vmclock without notifications polls readable at once: checked each wakeup. */
-		w->fd = w->vmclock_fd;
+		struct pollfd p = { .fd = w->vmclock_fd, .events = POLLIN };
+
+		w->fd = poll(&p, 1, 0) == 0 ? w->vmclock_fd : -1;
 		w->events = POLLIN;
-		if (poll(&(struct pollfd){ .fd = w->fd, .events = POLLIN }, 1, 0) != 0)
-			w->fd = -1;
 		if (vmclock_gen(w, &gen) == 0)
 			(void)fork_gen_update(&w->gen, gen);
 		return 0;
+	}
 	case FORK_KMSG:
-		w->fd = kmsg_seek_end(w->kmsg_fd), w->kmsg_fd = -1;
+		w->fd = kmsg_seek_end(w->kmsg_fd);
+		w->kmsg_fd = -1;
 		w->events = POLLIN;
 		if (w->fd >= 0) {
 			w->clock_offset_usec = kmsg_clock_offset(w->fd);
