@@ -25,6 +25,7 @@ struct fork_watch {
 	int sysfs_fd, kmsg_fd, vmclock_fd;
 	const uint8_t *vmclock;  /* the mapped vmclock_abi */
 	struct fork_gen gen;
+	int64_t clock_offset_usec; /* kernel log time minus CLOCK_MONOTONIC */
 	char device[PATH_MAX];   /* the vmgenid device's sysfs directory */
 	struct source hwrng;     /* /dev/hwrng left to the kernel: read once per fork */
 	bool has_hwrng;

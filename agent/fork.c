@@ -123,9 +123,52 @@ static int uevent_open(void)
 	return fd;
 }
 
+/* Returns FD positioned after the newest record, or -errno (FD closed). */
 static int kmsg_seek_end(int fd)
 {
-	return lseek(fd, 0, SEEK_END) < 0 ? -errno : fd;
+	int r;
+
+	if (lseek(fd, 0, SEEK_END) >= 0)
+		return fd;
+	r = -errno;
+	close(fd);
+	return r;
+}
+
+#define KMSG_MARK "virtseedd: watching the kernel log for VM forks"
+
+/*
+ * Kernel log timestamps are local_clock(), which differs from CLOCK_MONOTONIC by tens of
+ * ms: measure the difference on a record of our own, written once at start.  0 if the
+ * kernel refuses the write (printk.devkmsg=off).
+ */
+static int64_t kmsg_clock_offset(int rd)
+{
+	char rec[FORK_RECORD_MAX];
+	int wr = open(KMSG_DEV, O_WRONLY | O_CLOEXEC);
+	uint64_t t0, t1;
+	ssize_t n;
+	bool sent;
+
+	if (wr < 0)
+		return 0;
+	t0 = now_usec();
+	sent = write(wr, "<6>" KMSG_MARK "\n", sizeof("<6>" KMSG_MARK "\n") - 1) > 0;
+	t1 = now_usec();
+	close(wr);
+	for (int i = 0; sent && i < FORK_RECORDS_PER_WAKEUP; i++) {
+		struct fork_kmsg k;
+
+		n = read(rd, rec, sizeof(rec));
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		if (fork_kmsg_parse(rec, (size_t)n, &k) == 0 &&
+		    memmem(rec, (size_t)n, ";" KMSG_MARK "\n", sizeof(KMSG_MARK) + 1))
+			return (int64_t)k.ts_usec - (int64_t)((t0 + t1) / 2);
+	}
+	return 0;
 }
 
 /* Keep only the fd of the chosen method. */
@@ -135,7 +178,8 @@ static int arm(struct fork_watch *w)
 
 	switch (w->method) {
 	case FORK_SYSFS:
-		w->fd = w->sysfs_fd, w->sysfs_fd = -1;
+		w->fd = w->sysfs_fd;
+		w->sysfs_fd = -1;
 		w->events = POLLPRI;
 		if (read_counter(w->fd, &gen) == 0)
 			(void)fork_gen_update(&w->gen, gen);
@@ -144,18 +188,25 @@ static int arm(struct fork_watch *w)
 		w->fd = uevent_open();
 		w->events = POLLIN;
 		return w->fd < 0 ? w->fd : 0;
-	case FORK_VMCLOCK:
+	case FORK_VMCLOCK: {
 		/* A vmclock without notifications polls readable at once: checked each wakeup. */
-		w->fd = w->vmclock_fd;
+		struct pollfd p = { .fd = w->vmclock_fd, .events = POLLIN };
+
+		w->fd = poll(&p, 1, 0) == 0 ? w->vmclock_fd : -1;
 		w->events = POLLIN;
-		if (poll(&(struct pollfd){ .fd = w->fd, .events = POLLIN }, 1, 0) != 0)
-			w->fd = -1;
 		if (vmclock_gen(w, &gen) == 0)
 			(void)fork_gen_update(&w->gen, gen);
 		return 0;
+	}
 	case FORK_KMSG:
-		w->fd = kmsg_seek_end(w->kmsg_fd), w->kmsg_fd = -1;
+		w->fd = kmsg_seek_end(w->kmsg_fd);
+		w->kmsg_fd = -1;
 		w->events = POLLIN;
+		if (w->fd >= 0) {
+			w->clock_offset_usec = kmsg_clock_offset(w->fd);
+			log_debug("Kernel log time is CLOCK_MONOTONIC %+lld us.",
+				  (long long)w->clock_offset_usec);
+		}
 		return w->fd < 0 ? w->fd : 0;
 	case FORK_NONE:
 		break;
@@ -178,6 +229,11 @@ int agent_fork_setup(struct agent *a)
 	r = a->mode == MODE_STATUS ? 0 : arm(w);
 	w->sysfs_fd = safe_close(w->sysfs_fd);
 	w->kmsg_fd = safe_close(w->kmsg_fd);
+	if (w->vmclock && w->method != FORK_VMCLOCK) {
+		munmap((void *)w->vmclock, FORK_VMCLOCK_MIN_SIZE);
+		w->vmclock = NULL;
+		w->vmclock_fd = safe_close(w->vmclock_fd);
+	}
 	if (r < 0) {
 		log_warning_errno(r, "VM fork detection (%s) unavailable: %m",
 				  fork_method_name(w->method));
@@ -225,7 +281,7 @@ static unsigned kmsg_forks(struct fork_watch *w, uint64_t *ret_notice_usec)
 			break;
 		if (fork_kmsg_parse(rec, (size_t)n, &k) == 0 && k.fork) {
 			forks++;
-			*ret_notice_usec = k.ts_usec;
+			*ret_notice_usec = (uint64_t)((int64_t)k.ts_usec - w->clock_offset_usec);
 		}
 	}
 	explicit_bzero(rec, sizeof(rec));
@@ -285,7 +341,8 @@ static void fork_reseed(struct agent *a, uint64_t notice_usec)
 
 	uint64_t woke = now_usec();
 
-	r = forkseed_run(&a->seeder, w->has_hwrng ? &w->hwrng : NULL, woke, &res);
+	r = forkseed_run(&a->seeder, w->has_hwrng ? &w->hwrng : NULL, FORKSEED_HWRNG_STALE, woke,
+			 &res);
 	done = now_usec();
 	log_debug("VM fork: woke %lld us after the notice, fresh bytes took %llu us",
 		  (long long)(woke - notice_usec), (unsigned long long)(done - woke));

@@ -1,6 +1,8 @@
-/* VM fork detection, the pure part: parsing what the kernel says about a fork
+/*
+ * VM fork detection, the pure part: parsing what the kernel says about a fork
  * (kernel log records, the vmgenid generation counter of kernel-patch/0005,
- * the 6.8 uevent, vmclock's vm_generation_counter) and choosing a method. */
+ * the 6.8 uevent, vmclock's vm_generation_counter) and choosing a method.
+ */
 #pragma once
 
 #include <stdbool.h>

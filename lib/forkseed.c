@@ -3,8 +3,8 @@
  * the same snapshot; the kernel has mixed in the public generation ID, nothing
  * secret.  So: read at least FORKSEED_MIN_BITS of credited fresh entropy, from
  * ONCE first (the /dev/hwrng that the kernel's hwrng thread otherwise feeds
- * from: one bounded read, after dropping what the kernel had buffered before the
- * snapshot; the device is left alone again afterwards), then from
+ * from: one bounded read after dropping what its buffers held from before the
+ * fork, the device is left alone again afterwards), then from
  * the seeder's sources in order, add it, and make the CRNG use it now
  * (RNDRESEEDCRNG) or, on kernels <= 5.17, refill the pool to the target.
  */
@@ -14,26 +14,27 @@
 #include "forkseed.h"
 #include "macro.h"
 
-/* The first bytes /dev/hwrng gives after a fork were read from the host before it. */
-static bool forkseed_drop_stale(struct source *once, uint8_t *buf, uint64_t now_usec)
-{
-	size_t dropped = 0;
-
-	while (dropped < FORKSEED_STALE_BYTES) {
-		ssize_t n = source_take(once, buf, SEEDER_CHUNK, now_usec);
-
-		if (n <= 0)
-			return false;
-		dropped += (size_t)n;
-	}
-	return true;
-}
-
 /*
  * Only sources open and answering now: a fork is no time to probe absent hardware (opening
  * a missing /dev/hwrng makes the kernel run modprobe, ~0.2 s in a TCG guest) or to wait for
  * a quarantined one.
  */
+/* Reads and drops the bytes ONCE may still hold from before the fork. */
+static bool forkseed_drop_stale(struct source *once, size_t stale, uint64_t now_usec)
+{
+	uint8_t buf[SEEDER_CHUNK];
+	bool ok = true;
+
+	while (ok && stale > 0) {
+		ssize_t n = source_take(once, buf, MIN(stale, sizeof(buf)), now_usec);
+
+		ok = n > 0;
+		stale -= ok ? MIN((size_t)n, stale) : 0;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return ok;
+}
+
 static struct source *forkseed_take(struct seeder *s, struct source *once, bool *once_tried,
 				    bool credited, uint8_t *buf, ssize_t *ret_n, uint64_t now_usec)
 {
@@ -44,11 +45,8 @@ static struct source *forkseed_take(struct seeder *s, struct source *once, bool 
 		if (!src || src->state != SOURCE_OK || (src->credit > 0) != credited ||
 		    (src == once && *once_tried))
 			continue;
-		if (src == once) {
+		if (src == once)
 			*once_tried = true;
-			if (!forkseed_drop_stale(once, buf, now_usec))
-				continue;
-		}
 		n = source_take(src, buf, SEEDER_CHUNK, now_usec);
 		if (n > 0) {
 			*ret_n = n;
@@ -74,7 +72,7 @@ static int forkseed_add(struct seeder *s, struct source *src, const uint8_t *buf
 }
 
 /* -ENODATA: no source gave a byte; < 0 otherwise: the kernel refused. */
-int forkseed_run(struct seeder *s, struct source *once, uint64_t now_usec,
+int forkseed_run(struct seeder *s, struct source *once, size_t once_stale, uint64_t now_usec,
 		 struct forkseed_result *ret)
 {
 	struct forkseed_result res = {};
@@ -85,6 +83,8 @@ int forkseed_run(struct seeder *s, struct source *once, uint64_t now_usec,
 	int r = 0;
 
 	sha256_init(&h);
+	if (once && once->state == SOURCE_OK && !forkseed_drop_stale(once, once_stale, now_usec))
+		once_tried = true;
 	for (unsigned i = 0; i < FORKSEED_MAX_ROUNDS && res.bits < FORKSEED_MIN_BITS; i++) {
 		struct source *src = forkseed_take(s, once, &once_tried, true, buf, &n, now_usec);
 

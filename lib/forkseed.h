@@ -9,9 +9,13 @@
 
 #define FORKSEED_MIN_BITS 256   /* credited bits of fresh entropy per fork, at least */
 #define FORKSEED_MAX_ROUNDS 8   /* SEEDER_CHUNK reads per fork, at most */
-/* Bytes of the once source dropped first: what the kernel had buffered before the snapshot
- * (6.1: the hwrng core's 64-byte buffer and virtio-rng's own), the same in every clone. */
-#define FORKSEED_STALE_BYTES 128
+/*
+ * /dev/hwrng can answer from buffers that are part of the snapshot: the hwrng core's
+ * rng_buffer and virtio-rng's prefetched buffer (SMP_CACHE_BYTES each, 64 on x86, in
+ * 6.1).  Measured: two clones read the same first 64 bytes.  So much is read and thrown
+ * away first.
+ */
+#define FORKSEED_HWRNG_STALE 128
 
 struct forkseed_result {
 	const char *source;     /* the source of the first fresh bytes */
@@ -20,5 +24,5 @@ struct forkseed_result {
 	uint8_t digest[SHA256_DIGEST_SIZE]; /* of the bytes added: loggable, the bytes are not */
 };
 
-int forkseed_run(struct seeder *s, struct source *once, uint64_t now_usec,
+int forkseed_run(struct seeder *s, struct source *once, size_t once_stale, uint64_t now_usec,
 		 struct forkseed_result *ret);

@@ -43,6 +43,7 @@ tests_fuzz_conf_flags_LDADD = $(LIBVIRTSEED_LIBS)
 EXTRA_DIST += tests/corpus/conf-file tests/corpus/conf-cmdline tests/corpus/conf-flags
 
 # VM fork: QEMU guests snapshotted and restored as clones (root, QEMU; skip otherwise).
-fork_boot_tests = tests/integ/boot-fork.sh tests/integ/boot-fork-none.sh
+fork_boot_tests = tests/integ/boot-fork.sh tests/integ/boot-fork-none.sh \
+	tests/integ/boot-fork-kernel.sh
 TESTS += $(fork_boot_tests)
 EXTRA_DIST += $(fork_boot_tests) tests/integ/boot-fork-lib.sh tests/integ/qmp-fork.py

@@ -47,6 +47,9 @@ static const struct {
 	{ "log-level", "debug", 0 },
 	{ "log-level", "11", -EINVAL },
 	{ "log-level", "loud", -EINVAL },
+	{ "fork-detect", "kmsg", 0 },
+	{ "fork-detect", "off", 0 },
+	{ "fork-detect", "uevent", -EINVAL },
 	{ "no-such-key", "1", -ENOKEY },
 };
 
@@ -63,6 +66,20 @@ static void test_config_set_table(void **state)
 }
 
 static bool only_root(const char *name)
+static void test_config_fork_detect_cmdline_and_format(void **state)
+{
+	struct config c;
+	char buf[2048];
+
+	config_defaults(&c);
+	assert_int_equal(c.fork_detect, FORK_MODE_AUTO);
+	config_parse_cmdline(&c, "quiet virtseed.fork-detect=kernel", false, NULL, NULL);
+	assert_int_equal(c.fork_detect, FORK_MODE_KERNEL);
+	assert_int_equal(config_format(&c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "\nfork-detect = kernel\n"));
+}
+
+static void test_config_file_reports_line(void **state)
 {
 	return strcmp(name, "root") == 0;
 }
@@ -340,6 +357,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_set_table),
 		cmocka_unit_test(test_config_messages_table),
+		cmocka_unit_test(test_config_fork_detect_cmdline_and_format),
 		cmocka_unit_test(test_config_file_reports_line),
 		cmocka_unit_test(test_config_precedence_file_cmdline_flags),
 		cmocka_unit_test(test_config_cmdline_bad_values_are_ignored),

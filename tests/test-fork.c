@@ -223,7 +223,6 @@ struct fake_kernel {
 	enum kernel_gen gen;
 	unsigned adds, reseeds, entropy;
 	int fail_reseed;
-	uint8_t last[64];       /* the first bytes added */
 };
 
 static int fk_state(void *ctx, struct kernel_state *ret)
@@ -239,8 +238,7 @@ static int fk_add(void *ctx, const uint8_t *buf, size_t n, unsigned bits)
 {
 	struct fake_kernel *k = ctx;
 
-	if (k->adds++ == 0)
-		memcpy(k->last, buf, MIN(n, sizeof(k->last)));
+	k->adds++;
 	k->entropy = MIN(4096u, k->entropy + bits);
 	return 0;
 }
@@ -321,7 +319,7 @@ static void test_forkseed_prefers_the_once_source_and_reseeds(void **state)
 	struct forkseed_result res;
 
 	rig_init(&r, KERNEL_GEN_NEW, 1, 4);
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), 0);
 	assert_string_equal(res.source, "hwrng");
 	/* 64 bytes at 4 bits/byte = 256 bits: one chunk from the once source is enough. */
 	assert_int_equal(res.bytes, 64);
@@ -337,34 +335,12 @@ static void test_forkseed_once_source_is_read_once(void **state)
 
 	/* 2 bits/byte: 128 bits per chunk, the rest comes from the seeder's sources. */
 	rig_init(&r, KERNEL_GEN_NEW, 1, 2);
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), 0);
 	assert_string_equal(res.source, "hwrng");
 	assert_int_equal(res.bits, 256);
 	assert_int_equal(res.bytes, 128);
 	assert_int_equal(r.src.bytes, 64);
-	assert_int_equal(r.once.bytes, FORKSEED_STALE_BYTES + 64);
-}
-
-/* What virtio-rng had buffered before the snapshot is the same in every clone: dropped. */
-static void test_forkseed_drops_what_the_kernel_buffered(void **state)
-{
-	struct rig r, s;
-	struct forkseed_result res;
-	uint8_t stale[FORKSEED_STALE_BYTES], added[64];
-	size_t n = 0;
-
-	rig_init(&r, KERNEL_GEN_NEW, 7, 4);
-	rig_init(&s, KERNEL_GEN_NEW, 7, 4);
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
-	/* The same stream, read by hand: start-up samples, then what the fork dropped. */
-	assert_int_equal(source_take(&s.once, stale, 64, 1000), 64);
-	assert_int_equal(source_take(&s.once, stale + 64, 64, 1000), 64);
-	while (n < sizeof(added))
-		n += (size_t)source_take(&s.once, added + n, sizeof(added) - n, 1000);
-	assert_int_equal(res.bytes, 64);
-	assert_int_equal(r.once.bytes, FORKSEED_STALE_BYTES + 64);
-	assert_memory_equal(r.k.last, added, sizeof(added));
-	assert_memory_not_equal(r.k.last, stale, sizeof(added));
+	assert_int_equal(r.once.bytes, 64);
 }
 
 static void test_forkseed_falls_back_when_hwrng_stalls(void **state)
@@ -374,7 +350,7 @@ static void test_forkseed_falls_back_when_hwrng_stalls(void **state)
 
 	rig_init(&r, KERNEL_GEN_NEW, 1, 4);
 	r.f_once.stalled = true;
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), 0);
 	assert_string_equal(res.source, "rdrand");
 	assert_int_equal(res.bits, 256);
 	assert_int_equal(r.f_once.reads, 1);
@@ -389,9 +365,9 @@ static void test_forkseed_clones_differ_same_input_same_digest(void **state)
 	rig_init(&a, KERNEL_GEN_NEW, 11, 4);
 	rig_init(&b, KERNEL_GEN_NEW, 12, 4);
 	rig_init(&c, KERNEL_GEN_NEW, 11, 4);
-	assert_int_equal(forkseed_run(&a.sd, &a.once, 1, &ra), 0);
-	assert_int_equal(forkseed_run(&b.sd, &b.once, 1, &rb), 0);
-	assert_int_equal(forkseed_run(&c.sd, &c.once, 1, &rc), 0);
+	assert_int_equal(forkseed_run(&a.sd, &a.once, 0, 1, &ra), 0);
+	assert_int_equal(forkseed_run(&b.sd, &b.once, 0, 1, &rb), 0);
+	assert_int_equal(forkseed_run(&c.sd, &c.once, 0, 1, &rc), 0);
 	assert_memory_not_equal(ra.digest, rb.digest, sizeof(ra.digest));
 	assert_memory_equal(ra.digest, rc.digest, sizeof(ra.digest));
 }
@@ -403,7 +379,7 @@ static void test_forkseed_no_source(void **state)
 
 	rig_init(&r, KERNEL_GEN_NEW, 1, 4);
 	r.f_once.stalled = r.f_src.stalled = true;
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), -ENODATA);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), -ENODATA);
 	assert_int_equal(res.bytes, 5);
 	assert_int_equal(r.k.reseeds, 0);
 	assert_int_equal(r.k.adds, 0);
@@ -416,7 +392,7 @@ static void test_forkseed_uncredited_bytes_still_mixed(void **state)
 
 	/* A confidential VM: host bytes credited 0 are mixed, once, and the CRNG reseeded. */
 	rig_init(&r, KERNEL_GEN_NEW, 1, 0);
-	assert_int_equal(forkseed_run(&r.sd, NULL, 1000, &res), 0);
+	assert_int_equal(forkseed_run(&r.sd, NULL, 0, 1000, &res), 0);
 	assert_int_equal(res.bits, 0);
 	assert_int_equal(res.bytes, 64);
 	assert_int_equal(r.k.reseeds, 1);
@@ -428,9 +404,32 @@ static void test_forkseed_old_kernel_refills(void **state)
 	struct forkseed_result res;
 
 	rig_init(&r, KERNEL_GEN_OLD, 1, 4);
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), 0);
 	assert_int_equal(r.k.reseeds, 0);
 	assert_true(r.k.entropy >= 3072);
+}
+
+/* What the hwrng buffers held at the snapshot is the same in every clone: dropped. */
+static void test_forkseed_drops_stale_hwrng_bytes(void **state)
+{
+	struct rig a, b;
+	struct forkseed_result ra, rb;
+
+	rig_init(&a, KERNEL_GEN_NEW, 11, 4);
+	rig_init(&b, KERNEL_GEN_NEW, 11, 4);
+	assert_int_equal(forkseed_run(&a.sd, &a.once, 0, 1, &ra), 0);
+	assert_int_equal(forkseed_run(&b.sd, &b.once, FORKSEED_HWRNG_STALE, 1, &rb), 0);
+	assert_string_equal(rb.source, "hwrng");
+	assert_int_equal(rb.bytes, 64);
+	assert_int_equal(b.once.bytes, FORKSEED_HWRNG_STALE + 64);
+	/* Same stream: B's bytes are the ones after the stale ones, so they differ from A's. */
+	assert_memory_not_equal(ra.digest, rb.digest, sizeof(ra.digest));
+	/* A stalled hwrng while dropping: the next source gives the fresh bytes. */
+	rig_init(&b, KERNEL_GEN_NEW, 11, 4);
+	b.f_once.stalled = true;
+	assert_int_equal(forkseed_run(&b.sd, &b.once, FORKSEED_HWRNG_STALE, 1, &rb), 0);
+	assert_string_equal(rb.source, "rdrand");
+	assert_int_equal(b.f_once.reads, 1);
 }
 
 static void test_forkseed_skips_sources_not_open(void **state)
@@ -442,11 +441,11 @@ static void test_forkseed_skips_sources_not_open(void **state)
 	rig_init(&r, KERNEL_GEN_NEW, 1, 4);
 	r.once.state = SOURCE_UNAVAILABLE;
 	r.once.retry_usec = 0;
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), 0);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), 0);
 	assert_string_equal(res.source, "rdrand");
 	assert_int_equal(r.f_once.reads, 0);
 	r.src.state = SOURCE_QUARANTINED;
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), -ENODATA);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), -ENODATA);
 }
 
 static void test_forkseed_reseed_refused(void **state)
@@ -456,7 +455,7 @@ static void test_forkseed_reseed_refused(void **state)
 
 	rig_init(&r, KERNEL_GEN_NEW, 1, 4);
 	r.k.fail_reseed = -EPERM;
-	assert_int_equal(forkseed_run(&r.sd, &r.once, 1000, &res), -EPERM);
+	assert_int_equal(forkseed_run(&r.sd, &r.once, 0, 1000, &res), -EPERM);
 	assert_int_equal(res.bytes, 5);
 }
 
@@ -474,12 +473,12 @@ int main(void)
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_forkseed_prefers_the_once_source_and_reseeds),
 		cmocka_unit_test(test_forkseed_once_source_is_read_once),
-		cmocka_unit_test(test_forkseed_drops_what_the_kernel_buffered),
 		cmocka_unit_test(test_forkseed_falls_back_when_hwrng_stalls),
 		cmocka_unit_test(test_forkseed_clones_differ_same_input_same_digest),
 		cmocka_unit_test(test_forkseed_no_source),
 		cmocka_unit_test(test_forkseed_uncredited_bytes_still_mixed),
 		cmocka_unit_test(test_forkseed_old_kernel_refills),
+		cmocka_unit_test(test_forkseed_drops_stale_hwrng_bytes),
 		cmocka_unit_test(test_forkseed_skips_sources_not_open),
 		cmocka_unit_test(test_forkseed_reseed_refused),
 	};

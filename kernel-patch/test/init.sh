@@ -56,6 +56,7 @@ if [ "${vst_fork:-0}" = 1 ]; then
 	while [ $i -lt 20 ]; do
 		k "noise $i"
 		i=$((i + 1))
+		sleep 0.1
 	done
 	sleep 1
 	k "fork-ready"

@@ -11,6 +11,17 @@
 # trust_cpu=off: the agent credits RDRAND only as told (virtseed.credit-rdrand).
 FORK_APPEND="console=ttyS0 loglevel=8 printk.devkmsg=on panic=-1 random.trust_cpu=off random.trust_bootloader=off virtseed.credit-rdrand=4"
 
+# fork_init: what every fork test needs first: boot_init, the binaries, the image, the
+# shared QEMU lock (held until the script exits).
+fork_init() {
+	boot_init
+	need_bins
+	[ -x /bin/busybox ] || skip "no /bin/busybox (busybox-static)"
+	fork_image "$BOOT_WORK/fork.img"
+	exec 9>"$BOOT_CACHE/qemu.lock"
+	flock 9
+}
+
 # fork_image OUT: the busybox initramfs with the agent as a daemon.
 fork_image() {
 	local out=$1 init=$BOOT_WORK/fork-init
@@ -65,13 +76,13 @@ fork_stop() {
 	BOOT_PIDS=${BOOT_PIDS// $FORK_PID/}
 }
 
-# fork_base READY_REGEX: boot the template guest until READY_REGEX, snapshot it to
-# $BOOT_WORK/state.  The template must not have seen a fork.
+# fork_base READY_REGEX: boot the template guest until READY_REGEX, let it run FORK_SETTLE s
+# more (default 1), snapshot it to $BOOT_WORK/state.  The template must not have seen a fork.
 fork_base() {
 	local log=$BOOT_WORK/base.log
 	fork_qemu base "$log"
 	fork_wait "$log" "$1" 120 || { tail -30 "$log"; fail "template: no '$1'"; }
-	sleep 1
+	sleep "${FORK_SETTLE:-1}"
 	/usr/bin/python3 "$top_srcdir/tests/integ/qmp-fork.py" snapshot "$BOOT_WORK/base.qmp" \
 		"$BOOT_WORK/state" || fail "template: snapshot failed"
 	fork_stop
@@ -103,4 +114,35 @@ fork_delay_ms() {
 
 fork_digest() {
 	sed -n 's/.*VM fork: SHA-256 of the bytes added begins \([0-9a-f]*\).*/\1/p' "$1" | head -n1
+}
+
+# run_variant NAME SOURCE_REGEX READY_REGEX METHOD: a template and two clones; each clone's
+# agent must reseed from SOURCE_REGEX, noticed by METHOD ("kernel log", "vmgenid generation
+# counter"), within FORK_MAX_MS (default 100) of the kernel's notice; the clones' bytes differ.
+run_variant() {
+	local name=$1 src=$2 method=$4 c log ms self d1 d2
+	fork_base "$3"
+	for c in 1 2; do
+		fork_clone "$name-clone$c" 'virtseed: VM fork: reseeded from|VM fork: no source' 30
+		log=$BOOT_WORK/$name-clone$c.log.txt
+		[ -n "${BOOT_LOGS:-}" ] && mkdir -p "$BOOT_LOGS" && cp "$log" "$BOOT_LOGS/"
+		grep -q 'random: crng reseeded due to virtual machine fork' "$log" ||
+			{ tail -20 "$log"; fail "$name clone $c: the kernel logged no fork"; }
+		[ "$FORK_WAITED" = 1 ] || { tail -20 "$log"; fail "$name clone $c: no fork reseed"; }
+		grep -qE "virtseed: VM fork: reseeded from $src, [0-9]+ bytes \(([0-9]+) bits" "$log" ||
+			{ grep 'VM fork' "$log"; fail "$name clone $c: not reseeded from $src"; }
+		grep -q "VM fork: reseeded from .*($method); forks 1, fork reseeds 1" "$log" ||
+			fail "$name clone $c: counters or method wrong"
+		ms=$(fork_delay_ms "$log")
+		self=$(sed -n 's/.*bits credited), \([0-9.]*\) ms after.*/\1/p' "$log")
+		note "$name clone $c: reseed $ms ms after the kernel's notice (agent says $self ms)"
+		awk -v m="$ms" -v max="${FORK_MAX_MS:-100}" 'BEGIN { exit !(m <= max) }' ||
+			fail "$name clone $c: reseeded $ms ms after the notice (> ${FORK_MAX_MS:-100})"
+		eval "d$c=\$(fork_digest \"\$log\")"
+	done
+	[ -n "$d1" ] && [ -n "$d2" ] || fail "$name: no digest at debug level"
+	[ "$d1" != "$d2" ] || fail "$name: both clones added the same bytes ($d1)"
+	note "$name: clones added different bytes (SHA-256 $d1... vs $d2...)"
+	! grep -qE '([0-9a-f]{2} ){8}|bytes: [0-9a-f]{32}' "$BOOT_WORK/$name-clone1.log.txt" ||
+		fail "$name: something looks like logged bytes"
 }

@@ -7,13 +7,8 @@
 . "$(dirname "$0")/boot-lib.sh"
 # shellcheck source=tests/integ/boot-fork-lib.sh
 . "$(dirname "$0")/boot-fork-lib.sh"
-boot_init
-need_bins
-[ -x /bin/busybox ] || skip "no /bin/busybox (busybox-static)"
-fork_image "$BOOT_WORK/fork.img"
+fork_init
 FORK_AGENT_ARGS="--reseed-interval=0"
-exec 9>"$BOOT_CACHE/qemu.lock"
-flock 9
 
 FORK_QEMU=(-cpu max)
 fork_base 'virtseed: seeded:'
