@@ -49,7 +49,8 @@ static int parse(int argc, char **argv, struct attach_args *a)
 		case 'c': a->uri = optarg; break;
 		case 'm':
 			if (strcmp(optarg, "bind") && strcmp(optarg, "connect"))
-				return log_errno(-EINVAL, "--mode '%s': not bind or connect.", optarg);
+				return log_errno(-EINVAL, "--mode '%s': not bind or connect.",
+						 optarg);
 			a->connect = optarg[0] == 'c';
 			break;
 		default: return -EINVAL;
