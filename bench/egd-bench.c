@@ -6,6 +6,9 @@
  *                              the max-min fair shares of the configuration, Jain's
  *                              index, light guests' request latency
  *   egd-bench EGD memory       RSS of the distributor with 1000 connected guests
+ *   egd-bench EGD hostile      16 light honest guests, one "QEMU" that connects and
+ *                              closes in a loop, an upstream source taking 300 ms a
+ *                              read: bytes served vs the budget, honest latency
  * Starts its own distributor (EGD is the path to virtseed-egd) in a temporary
  * directory; BENCH_SECONDS sets the measuring window.
  */
@@ -412,12 +415,159 @@ static int bench_memory(const char *egd)
 	return 0;
 }
 
+/* Sum of the lines of the stats snapshot starting with @prefix. */
+static double stats_sum(const char *prefix)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char buf[1 << 20];
+	size_t len = 0, plen = strlen(prefix);
+	double sum = 0;
+	ssize_t k;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stats.sock", dir);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("stats");
+	while (len < sizeof(buf) - 1 && (k = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)k;
+	close(fd);
+	buf[len] = '\0';
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+		if (strncmp(l, prefix, plen) == 0)
+			sum += atof(strrchr(l, ' ') + 1);
+	return sum;
+}
+
+/* An EGD server that answers each "02 N" after @delay_usec (an overloaded upstream). */
+static pid_t slow_upstream(const char *path, useconds_t delay_usec)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+	if (srv < 0 || bind(srv, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(srv, 4) < 0)
+		die("upstream");
+	pid = fork();
+	if (pid != 0) {
+		close(srv);
+		return pid;
+	}
+	for (;;) {
+		int c = accept(srv, NULL, NULL);
+		uint8_t req[2], data[255];
+
+		while (c >= 0 && read(c, req, 2) == 2) {
+			usleep(delay_usec);
+			(void)!getrandom(data, req[1], 0);
+			if (write(c, data, req[1]) != req[1])
+				break;
+		}
+		close(c);
+	}
+}
+
+/* A "QEMU" that connects, asks for 4 x 255 bytes and closes, in a loop. */
+static pid_t churner(const char *path, double seconds)
+{
+	pid_t pid = fork();
+	uint64_t end = now_usec() + (uint64_t)(seconds * 1e6);
+	static const uint8_t req[] = { 2, 255, 2, 255, 2, 255, 2, 255 };
+
+	if (pid != 0)
+		return pid;
+	while (now_usec() < end) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			(void)!write(fd, req, sizeof(req));
+		close(fd);
+	}
+	_exit(0);
+}
+
+#define N_HONEST 16
+
+/* Latency percentiles of the honest guests' requests made since @from[i]. */
+static void honest_latency(struct conn *conns, const size_t *from, const char *what)
+{
+	static double all[N_HONEST * 4096];
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_HONEST; i++)
+		for (size_t k = from[i]; k < conns[i].n_lat; k++)
+			all[n++] = conns[i].lat[k];
+	qsort(all, n, sizeof(double), cmp_double);
+	if (n)
+		printf("honest guests, %s: %zu requests, latency p50 %.0f us, p99 %.0f us, "
+		       "max %.0f us\n", what, n, all[n / 2], all[n * 99 / 100], all[n - 1]);
+}
+
+static int bench_hostile(const char *egd)
+{
+	static struct conn conns[N_HONEST];
+	static double lat[N_HONEST][4096];
+	char *conf = NULL, sock[128], listen[140], up[128];
+	double window = window_seconds(), budget = 1048576, burst = 65536, t0, t1, served, cpu;
+	size_t len = 0, from[N_HONEST] = { 0 };
+	pid_t up_pid, churn_pid;
+	FILE *f = open_memstream(&conf, &len);
+
+	snprintf(up, sizeof(up), "%s/upstream.sock", dir);
+	up_pid = slow_upstream(up, 300000);
+	fprintf(f, "budget = 1M\nburst = 64K\nsource = egd:unix:%s getrandom\n", up);
+	for (size_t i = 0; i < N_HONEST; i++)
+		fprintf(f, "[guest h%zu]\nrate = 32K\nburst = 16K\nlisten = unix:%s/h%zu.sock\n",
+			i, dir, i);
+	fclose(f);
+	snprintf(listen, sizeof(listen), "unix:%s/churn.sock,qemu", dir);
+	start_egd(egd, conf, listen);
+	free(conf);
+	for (size_t i = 0; i < N_HONEST; i++) {
+		snprintf(sock, sizeof(sock), "%s/h%zu.sock", dir, i);
+		conns[i] = (struct conn){ .fd = connect_unix(sock), .req_len = 64,
+					  .lat = lat[i], .max_lat = 4096 };
+	}
+	/* Same run, first without the churner: the honest guests' own latency. */
+	run(conns, N_HONEST, 1.0, window);
+	honest_latency(conns, from, "slow upstream only");
+	for (size_t i = 0; i < N_HONEST; i++)
+		from[i] = conns[i].n_lat;
+	snprintf(sock, sizeof(sock), "%s/churn.sock", dir);
+	churn_pid = churner(sock, 2 * window + 1.5);
+	run(conns, N_HONEST, 1.0, 0);
+	for (size_t i = 0; i < N_HONEST; i++)
+		from[i] = conns[i].n_lat;
+	served = stats_sum("virtseed_egd_class_bytes_total");
+	cpu = process_cpu_seconds(egd_pid);
+	t0 = (double)now_usec() / 1e6;
+	run(conns, N_HONEST, 0, 2 * window);
+	t1 = (double)now_usec() / 1e6;
+	cpu = process_cpu_seconds(egd_pid) - cpu;
+	served = stats_sum("virtseed_egd_class_bytes_total") - served;
+	kill(churn_pid, SIGTERM);
+	waitpid(churn_pid, NULL, 0);
+	kill(up_pid, SIGTERM);
+	waitpid(up_pid, NULL, 0);
+	printf("hostile: served %.0f B in %.1f s = %.3f x the budget (1 MiB/s); overshoot %.0f B "
+	       "= %.2f bursts (goal <= 1); distributor %.2f CPU s\n", served, t1 - t0,
+	       served / (budget * (t1 - t0)), served - budget * (t1 - t0),
+	       (served - budget * (t1 - t0)) / burst, cpu);
+	printf("upstream source: %.0f B read (300 ms a read); getrandom: %.0f B\n",
+	       stats_sum("virtseed_egd_source_bytes_total{source=\"egd\""),
+	       stats_sum("virtseed_egd_source_bytes_total{source=\"getrandom\""));
+	honest_latency(conns, from, "+ churning QEMU (goal p99 <= 1000 us)");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int r;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: egd-bench EGD throughput|fairness|memory\n");
+		fprintf(stderr, "usage: egd-bench EGD throughput|fairness|memory|hostile\n");
 		return 2;
 	}
 	if (!mkdtemp(dir))
@@ -429,6 +579,8 @@ int main(int argc, char **argv)
 		r = bench_fairness(argv[1]);
 	else if (strcmp(argv[2], "memory") == 0)
 		r = bench_memory(argv[1]);
+	else if (strcmp(argv[2], "hostile") == 0)
+		r = bench_hostile(argv[1]);
 	else
 		r = 2;
 	stop_egd();

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run the virtseed-egd benchmarks (throughput, fairness, memory) from a build
+# Run the virtseed-egd benchmarks (throughput, fairness, memory, hostile) from a build
 # directory and print their results; BENCH_SECONDS sets each window (default 5).
 #   cd BUILDDIR && sh SRCDIR/bench/egd-bench.sh
 set -eu
@@ -10,7 +10,7 @@ if [ ! -x "$bench" ] || [ ! -x "$egd" ]; then
 	exit 1
 fi
 echo "== $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for mode in throughput fairness memory; do
+for mode in throughput fairness memory hostile; do
 	echo "== $mode"
 	"$bench" "$egd" "$mode"
 done

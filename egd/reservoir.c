@@ -3,8 +3,9 @@
  * that works.  Sources block (an upstream EGD server answers at its own pace,
  * a hwrng may stall), so once reservoir_start() ran they are read only by a
  * refill thread; the loop copies bytes out under the lock and never waits
- * for a read.  A reader that finds too few bytes is told by event_fd when
- * more arrive.  Before reservoir_start() (tests) reservoir_get() reads the
+ * for a read.  While the reservoir is under 3/4 full the later sources fill
+ * it, so a slow first source is topped up by the next.  A reader that
+ * finds too few bytes is told by event_fd when more arrive.  Before reservoir_start() (tests) reservoir_get() reads the
  * sources itself.  Every byte handed out or dropped is erased.
  */
 #include <errno.h>
@@ -50,20 +51,30 @@ int reservoir_init(struct reservoir *r, const char (*names)[EGD_CONF_MAX_VALUE],
 	return 0;
 }
 
-/* One read from the first usable source into @buf; 0 if none gave anything. */
+/* One read from source @i into @buf; 0 if it gave nothing.  @rl: the caller's own limiter. */
+static size_t read_source(struct reservoir *r, size_t i, uint8_t *buf, size_t n,
+			  struct ratelimit *rl)
+{
+	struct source *src = &r->sources[i];
+	uint64_t now = now_usec();
+	ssize_t k = source_take(src, buf, n, now);
+
+	if (k > 0)
+		return (size_t)k;
+	if (k != -EAGAIN && ratelimit_below(rl, now, NULL))
+		log_warning_errno((int)k, "Source '%s' failed (%s), trying the next: %m",
+				  src->ops->name, source_state_name(src->state));
+	return 0;
+}
+
+/* One read from the first usable source (before the thread runs). */
 static size_t read_sources(struct reservoir *r, uint8_t *buf, size_t n)
 {
 	for (size_t i = 0; i < r->n_sources; i++) {
-		struct source *src = &r->sources[i];
-		uint64_t now = now_usec();
-		ssize_t k = source_take(src, buf, n, now);
+		size_t k = read_source(r, i, buf, n, &r->log_rl);
 
 		if (k > 0)
-			return (size_t)k;
-		if (k != -EAGAIN && ratelimit_below(&r->log_rl, now, NULL))
-			log_warning_errno((int)k, "Source '%s' failed (%s), trying the next: %m",
-					  src->ops->name, source_state_name(src->state));
-		r->failures++;
+			return k;
 	}
 	return 0;
 }
@@ -77,29 +88,44 @@ static void append(struct reservoir *r, const uint8_t *data, size_t n)
 	r->len += n;
 }
 
-static void *refill_thread(void *arg)
+/* Under the lock: should reader @i read now? */
+static bool wanted(struct reservoir *r, size_t i)
 {
-	struct reservoir *r = arg;
+	if (r->stopping || r->len > RESERVOIR_SIZE - RESERVOIR_CHUNK)
+		return false;
+	if (i == 0 || r->len < RESERVOIR_SIZE / 4 * 3)
+		return true;
+	for (size_t j = 0; j < i; j++)
+		if (r->readers[j].ok)
+			return false;
+	return true;
+}
+
+static void *reader_thread(void *arg)
+{
+	struct reservoir_reader *rd = arg;
+	struct reservoir *r = rd->r;
 	uint8_t chunk[RESERVOIR_CHUNK];
 
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping) {
+		struct timespec rest = { 0, RESERVOIR_IDLE_USEC * 1000 };
 		size_t k;
 
-		if (r->len > RESERVOIR_SIZE - RESERVOIR_CHUNK) {
+		if (!wanted(r, rd->index)) {
 			pthread_cond_wait(&r->wake, &r->lock);
 			continue;
 		}
 		pthread_mutex_unlock(&r->lock);
-		k = read_sources(r, chunk, sizeof(chunk));
-		if (k == 0) {
-			struct timespec ts = { 0, RESERVOIR_IDLE_USEC * 1000 };
-
-			(void)nanosleep(&ts, NULL);
-		}
+		k = read_source(r, rd->index, chunk, sizeof(chunk), &rd->log_rl);
+		if (k == 0)
+			(void)nanosleep(&rest, NULL);
 		pthread_mutex_lock(&r->lock);
 		append(r, chunk, k);
 		explicit_bzero(chunk, k);
+		if (rd->ok != (k > 0))
+			pthread_cond_broadcast(&r->wake);       /* later readers: take over or stop */
+		rd->ok = k > 0;
 		if (k > 0 && r->waiting) {
 			uint64_t one = 1;
 
@@ -112,16 +138,23 @@ static void *refill_thread(void *arg)
 }
 
 /**
- * reservoir_start() - hand the sources to the refill thread (after the
- * sandbox is loaded: the thread inherits it).
+ * reservoir_start() - hand the sources to their refill threads (after the
+ * sandbox is loaded: the threads inherit it).
  */
 int reservoir_start(struct reservoir *r)
 {
-	int k = -pthread_create(&r->thread, NULL, refill_thread, r);
+	for (size_t i = 0; i < r->n_sources; i++) {
+		struct reservoir_reader *rd = &r->readers[i];
+		int k;
 
-	if (k < 0)
-		return log_errno(k, "Failed to start the refill thread: %m");
-	r->started = true;
+		*rd = (struct reservoir_reader){ .r = r, .index = i, .ok = true,
+						 .log_rl = RATELIMIT_INIT(LOG_INTERVAL_USEC, 1) };
+		k = -pthread_create(&rd->thread, NULL, reader_thread, rd);
+		if (k < 0)
+			return log_errno(k, "Failed to start a refill thread: %m");
+		r->n_started++;
+		r->started = true;
+	}
 	return 0;
 }
 
@@ -175,7 +208,7 @@ size_t reservoir_get(struct reservoir *r, uint8_t *dst, size_t n)
 	take(r, dst, done);
 	if (done < n)
 		r->waiting = true;
-	pthread_cond_signal(&r->wake);
+	pthread_cond_broadcast(&r->wake);
 	pthread_mutex_unlock(&r->lock);
 	return done;
 }
@@ -211,19 +244,19 @@ size_t reservoir_stats(struct reservoir *r, struct reservoir_source_stat *ret, s
 }
 
 /*
- * A source may be stuck in a read for its whole timeout: the thread is told
- * to stop and joined; sources are closed after it.
+ * A source may be stuck in a read for its whole timeout: the threads are told
+ * to stop and joined; sources are closed after them.
  */
 void reservoir_done(struct reservoir *r)
 {
-	if (r->started) {
-		pthread_mutex_lock(&r->lock);
-		r->stopping = true;
-		pthread_cond_signal(&r->wake);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->thread, NULL);
-		r->started = false;
-	}
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; i < r->n_started; i++)
+		pthread_join(r->readers[i].thread, NULL);
+	r->n_started = 0;
+	r->started = false;
 	for (size_t i = 0; i < r->n_sources; i++)
 		source_done(&r->sources[i]);
 	r->n_sources = 0;

@@ -12,7 +12,7 @@
 
 #define RESERVOIR_SIZE 65536            /* bytes read ahead */
 #define RESERVOIR_CHUNK 4096            /* bytes asked of a source at once */
-#define RESERVOIR_IDLE_USEC 100000      /* refill thread's sleep when every source failed */
+#define RESERVOIR_IDLE_USEC 100000      /* a reader's rest after its source gave nothing */
 
 struct reservoir_source_stat {
 	const char *name;
@@ -20,10 +20,22 @@ struct reservoir_source_stat {
 	uint64_t bytes;
 };
 
+struct reservoir;
+
+/* One refill thread per source, so a slow source never holds up the others. */
+struct reservoir_reader {
+	struct reservoir *r;
+	size_t index;
+	pthread_t thread;
+	bool ok;                /* its last read gave bytes */
+	struct ratelimit log_rl;
+};
+
 struct reservoir {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	pthread_t thread;
+	struct reservoir_reader readers[EGD_CONF_MAX_SOURCES];
+	size_t n_started;
 	bool started, stopping;
 	bool waiting;           /* a reader came up short: signal event_fd on arrival */
 	int event_fd;           /* eventfd: readable when bytes arrived for a waiting reader */
@@ -32,8 +44,7 @@ struct reservoir {
 	char names[EGD_CONF_MAX_SOURCES][EGD_CONF_MAX_VALUE];
 	struct source sources[EGD_CONF_MAX_SOURCES];
 	size_t n_sources;
-	uint64_t failures;
-	struct ratelimit log_rl;
+	struct ratelimit log_rl;        /* reads before reservoir_start() */
 };
 
 int reservoir_init(struct reservoir *r, const char (*names)[EGD_CONF_MAX_VALUE], size_t n);
