@@ -325,10 +325,12 @@ static void client_event(struct dispatch_file *f, uint32_t events, uint64_t now)
 	struct client *c = container_of(f, struct client, file);
 	int r = 0;
 
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
-		r = do_read(c, now);
-	if (r == 0 && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
+	/* Both directions shut (a peer that closed, not one that only stopped
+	 * sending): nobody is left to read replies, so nothing more is served. */
+	if (events & (EPOLLHUP | EPOLLERR))
 		r = -ECONNRESET;
+	else if (events & (EPOLLIN | EPOLLRDHUP))
+		r = do_read(c, now);
 	if (r == 0)
 		r = process(c, now);
 	if (r < 0)

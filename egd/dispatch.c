@@ -12,7 +12,7 @@
 #include "dispatch.h"
 #include "macro.h"
 
-#define DISPATCH_MAX_EVENTS 64
+#define DISPATCH_MAX_EVENTS 1024      /* one wait takes every ready fd: none waits behind a flood */
 
 int dispatch_init(struct dispatch *d)
 {

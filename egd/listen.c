@@ -30,6 +30,7 @@
 #define LISTEN_FDS_START 3
 #define CMDLINE_MAX 4096        /* bytes of /proc/PID/cmdline looked at */
 #define LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
+#define ACCEPT_BATCH 4          /* connections taken per wake-up: others' events go between */
 
 struct client_id {
 	char name[EGD_CONF_MAX_NAME];
@@ -304,7 +305,7 @@ static void listener_event(struct dispatch_file *f, uint32_t events, uint64_t no
 	struct listener *l = container_of(f, struct listener, file);
 	struct listeners *set = l->set;
 
-	for (unsigned i = 0; i < 64; i++) {
+	for (unsigned i = 0; i < ACCEPT_BATCH; i++) {
 		struct client *c;
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), r;
 

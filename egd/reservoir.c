@@ -82,9 +82,12 @@ static size_t read_sources(struct reservoir *r, uint8_t *buf, size_t n)
 /* Append under the lock; what does not fit is erased. */
 static void append(struct reservoir *r, const uint8_t *data, size_t n)
 {
+	size_t tail = (r->head + r->len) % RESERVOIR_SIZE, first;
+
 	n = MIN(n, RESERVOIR_SIZE - r->len);
-	for (size_t i = 0; i < n; i++)
-		r->buf[(r->head + r->len + i) % RESERVOIR_SIZE] = data[i];
+	first = MIN(n, RESERVOIR_SIZE - tail);
+	memcpy(r->buf + tail, data, first);
+	memcpy(r->buf, data + first, n - first);
 	r->len += n;
 }
 
@@ -113,7 +116,9 @@ static void *reader_thread(void *arg)
 		size_t k;
 
 		if (!wanted(r, rd->index)) {
+			r->sleepers++;
 			pthread_cond_wait(&r->wake, &r->lock);
+			r->sleepers--;
 			continue;
 		}
 		pthread_mutex_unlock(&r->lock);
@@ -175,12 +180,12 @@ size_t reservoir_avail(struct reservoir *r)
 
 static void take(struct reservoir *r, uint8_t *dst, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *b = &r->buf[(r->head + i) % RESERVOIR_SIZE];
+	size_t first = MIN(n, RESERVOIR_SIZE - r->head);
 
-		dst[i] = *b;
-		*b = 0;
-	}
+	memcpy(dst, r->buf + r->head, first);
+	explicit_bzero(r->buf + r->head, first);
+	memcpy(dst + first, r->buf, n - first);
+	explicit_bzero(r->buf, n - first);
 	r->head = (r->head + n) % RESERVOIR_SIZE;
 	r->len -= n;
 }
@@ -208,7 +213,9 @@ size_t reservoir_get(struct reservoir *r, uint8_t *dst, size_t n)
 	take(r, dst, done);
 	if (done < n)
 		r->waiting = true;
-	pthread_cond_broadcast(&r->wake);
+	/* Readers sleep while there is no room for a chunk: wake them only when there is. */
+	if (r->sleepers > 0 && r->len <= RESERVOIR_SIZE - RESERVOIR_CHUNK)
+		pthread_cond_broadcast(&r->wake);
 	pthread_mutex_unlock(&r->lock);
 	return done;
 }

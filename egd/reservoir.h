@@ -11,7 +11,7 @@
 #include "source.h"
 
 #define RESERVOIR_SIZE 65536            /* bytes read ahead */
-#define RESERVOIR_CHUNK 4096            /* bytes asked of a source at once */
+#define RESERVOIR_CHUNK 16384           /* bytes asked of a source at once */
 #define RESERVOIR_IDLE_USEC 100000      /* a reader's rest after its source gave nothing */
 
 struct reservoir_source_stat {
@@ -36,6 +36,7 @@ struct reservoir {
 	pthread_cond_t wake;
 	struct reservoir_reader readers[EGD_CONF_MAX_SOURCES];
 	size_t n_started;
+	unsigned sleepers;      /* readers waiting for room */
 	bool started, stopping;
 	bool waiting;           /* a reader came up short: signal event_fd on arrival */
 	int event_fd;           /* eventfd: readable when bytes arrived for a waiting reader */

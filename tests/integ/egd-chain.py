@@ -52,6 +52,16 @@ def metric(stats, prefix):
     return sum(float(l.split()[-1]) for l in out.splitlines() if l.startswith(prefix))
 
 
+def wait_port(port):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -104,12 +114,17 @@ def main():
     start(["socat", "UNIX-LISTEN:%s,fork" % up_sock,
            "OPENSSL:127.0.0.1:%d,cafile=%s,commonname=datacenter,verify=1" % (port, cert)],
           "tls-client.log")
+    wait_port(port)
     wait_path(up_sock)
     host, host_stats = egd("host", "source = egd:unix:%s getrandom\n[class default]\n"
                            "guest-rate = 16K\n" % up_sock, host_sock)
     guest = Guest(host_sock)
     guest.start()
-    time.sleep(2)
+    t = time.monotonic()
+    while not metric(host_stats, 'virtseed_egd_source_bytes_total{source="egd"'):
+        assert time.monotonic() - t < 15, "the host tier did not read from the datacenter"
+        time.sleep(0.2)
+    time.sleep(1)
     up = metric(host_stats, 'virtseed_egd_source_bytes_total{source="egd"')
     print("datacenter up: host read %d bytes from it over TLS, guest worst %.1f ms" % (
         up, guest.worst() * 1e3))
