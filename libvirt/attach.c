@@ -37,11 +37,14 @@ static int parse(int argc, char **argv, struct attach_args *a)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "path", required_argument, NULL, 's' },
 		{ "uri", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'v' },
 		{}
 	};
+	char xml[512];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "lpm:s:c:", opts, NULL)) >= 0) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":lpm:s:c:v:", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'l': a->live = true; break;
 		case 'p': a->config = true; break;
@@ -49,14 +52,23 @@ static int parse(int argc, char **argv, struct attach_args *a)
 		case 'c': a->uri = optarg; break;
 		case 'm':
 			if (strcmp(optarg, "bind") && strcmp(optarg, "connect"))
-				return log_errno(-EINVAL, "--mode '%s': not bind or connect.", optarg);
+				return log_errno(-EINVAL, "Invalid value '%s' for --mode: allowed "
+						 "bind or connect.", optarg);
 			a->connect = optarg[0] == 'c';
 			break;
-		default: return -EINVAL;
+		case 'v':
+			if (args_log_level(optarg) < 0)
+				return -EINVAL;
+			break;
+		default: return args_error(c, argv);
 		}
 	}
 	if (optind + 1 != argc)
-		return log_errno(-EINVAL, "Expected one DOMAIN argument.");
+		return log_errno(-EINVAL, "Expected one DOMAIN argument, got %d.", argc - optind);
+	if (a->path && domxml_rng_element(xml, sizeof(xml), true, a->path) < 0)
+		return log_errno(-EINVAL, "Invalid value '%s' for --path: allowed an absolute "
+				 "path of < %zu bytes without quotes, < > or &.", a->path,
+				 DOMXML_MAX_PATH);
 	a->domain = argv[optind];
 	if (!a->path && a->connect)
 		a->path = DEFAULT_SHARED_SOCKET;
@@ -115,8 +127,8 @@ static int attach(virDomainPtr dom, const struct attach_args *a, unsigned f)
 	char xml[512];
 
 	if (domxml_rng_element(xml, sizeof(xml), !a->connect, a->path) < 0)
-		return log_errno(-EINVAL, "--path '%s': not an absolute path without quotes.",
-				 a->path);
+		return log_errno(-EINVAL, "Domain name '%s' makes the socket path too long.",
+				 a->domain);
 	if (!a->connect && make_bind_dir(a->path) < 0)
 		return -EIO;
 	if (virDomainAttachDeviceFlags(dom, xml, f) < 0)

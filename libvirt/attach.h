@@ -12,3 +12,5 @@
 
 int attach_main(int argc, char **argv, bool detach);
 void libvirt_quiet(void);
+int args_error(int c, char **argv);
+int args_log_level(const char *v);

@@ -18,7 +18,8 @@
 #include "egd-conf.h"
 #include "macro.h"
 
-#define RNG_XPATH "/domain/devices/rng[@model='virtio']/backend[@model='egd' and @type='unix']/source"
+#define RNG_XPATH "/domain/devices/rng[@model='virtio']" \
+		  "/backend[@model='egd' and @type='unix']/source"
 
 static void docp(xmlDocPtr *d)
 {

@@ -55,7 +55,8 @@ EXTRA_DIST += units/virtseed-libvirt.service.in libvirt/quickstart.sh
 
 # Real libvirtd, started and stopped by the tests (they skip without libvirtd or as
 # non-root).  One script boots the TCG guests once for tests 1-7 of the libvirt issue.
-libvirt_integ_tests = tests/integ/libvirt-e2e.sh tests/integ/libvirt-attach.sh
+libvirt_integ_tests = tests/integ/libvirt-args.sh tests/integ/libvirt-e2e.sh \
+	tests/integ/libvirt-attach.sh
 TESTS += $(libvirt_integ_tests)
 EXTRA_DIST += $(libvirt_integ_tests) tests/integ/libvirt-lib.sh tests/integ/libvirt-spoof.py
 dist_man_MANS += docs/virtseed-libvirt.8

@@ -39,8 +39,8 @@ struct svc {
 static void help(void)
 {
 	printf("Usage: virtseed-libvirt [OPTIONS]\n"
-	       "       virtseed-libvirt attach|detach DOMAIN [--live] [--config] [--mode bind|connect]\n"
-	       "                        [--path SOCKET] [--uri URI]\n\n"
+	       "       virtseed-libvirt attach|detach DOMAIN [--live] [--config]\n"
+	       "                        [--mode bind|connect] [--path SOCKET] [--uri URI]\n\n"
 	       "Hand libvirt domains' egd RNG sockets and descriptions to virtseed-egd.\n\n"
 	       "  -c --uri URI          libvirt connection (default " DEFAULT_URI ")\n"
 	       "  -C --control PATH     the distributor's control socket (default "
@@ -54,6 +54,29 @@ static void help(void)
 static void on_libvirt_error(void *data, virErrorPtr e)
 {
 	log_debug("libvirt: %s", e && e->message ? e->message : "?");
+}
+
+/* getopt_long() returned '?' or ':' (opterr = 0): one line naming the option. */
+int args_error(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return log_errno(-EINVAL, "Option '%s' needs a value.", arg);
+	if (optopt && strncmp(arg, "--", 2) != 0)
+		return log_errno(-EINVAL, "Unknown option '-%c'.", optopt);
+	return log_errno(-EINVAL, "Unknown option '%.*s'.", (int)strcspn(arg, "="), arg);
+}
+
+int args_log_level(const char *v)
+{
+	int r = log_parse_level(v);
+
+	if (r < 0)
+		return log_errno(-EINVAL, "Invalid value '%s' for --log-level: allowed err, "
+				 "warning, notice, info, debug.", v);
+	log_max_level = r;
+	return 0;
 }
 
 /* libvirt's own error printing goes to debug: we log once where we decide. */
@@ -262,25 +285,25 @@ static int parse_args(int argc, char **argv, struct svc *s)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	int c, r;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "c:C:r:v:h", opts, NULL)) >= 0) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:C:r:v:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c': s->uri = optarg; break;
 		case 'C': s->doms.ctl_path = optarg; break;
 		case 'r': s->run_dir = optarg; break;
 		case 'v':
-			r = log_parse_level(optarg);
-			if (r < 0)
-				return log_errno(-EINVAL, "Invalid log level '%s'.", optarg);
-			log_max_level = r;
+			if (args_log_level(optarg) < 0)
+				return -EINVAL;
 			break;
 		case 'h': help(); exit(EXIT_SUCCESS);
-		default: return -EINVAL;
+		default: return args_error(c, argv);
 		}
 	}
 	if (optind < argc)
-		return log_errno(-EINVAL, "Unexpected argument '%s'.", argv[optind]);
+		return log_errno(-EINVAL, "Unexpected argument '%s' (attach and detach come first).",
+				 argv[optind]);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "macro.h"
 
 #define UUID "727e378c-abbc-4506-abea-97862a503b2c"
+#define UUID2 "827e378c-abbc-4506-abea-97862a503b2c"
 #define DECLARE "op=domain\nname=vm1\nuuid=" UUID "\nclass=gold\nrate=2K\n"
 
 struct fixture {
@@ -160,12 +161,13 @@ static void test_control_refusals_name_the_cause(void **state)
 			    "error=uuid: no such domain declared\n");
 	assert_string_equal(call(f, "op=stop\n", -1), "error=op: not domain, adopt or forget\n");
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	assert_string_equal(call(f, DECLARE, sp[0]), "error=fd attached to an op that takes none\n");
+	assert_string_equal(call(f, DECLARE, sp[0]),
+			    "error=fd attached to an op that takes none\n");
 	close(sp[0]);
 	close(sp[1]);
 	assert_string_equal(call(f, "op=domain\nname=vm2\nuuid=" UUID "\n", -1), "ok\n");
-	assert_string_equal(call(f, "op=domain\nname=vm2\nuuid=827e378c-abbc-4506-abea-97862a503b2c\n",
-				 -1), "error=name: taken by another domain\n");
+	assert_string_equal(call(f, "op=domain\nname=vm2\nuuid=" UUID2 "\n", -1),
+			    "error=name: taken by another domain\n");
 }
 
 static void test_control_one_adopted_connection_per_domain(void **state)
@@ -181,7 +183,8 @@ static void test_control_one_adopted_connection_per_domain(void **state)
 	assert_true(f->set.list->qemu);
 	assert_string_equal(f->set.list->guest->name, "vm1");
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
-	assert_string_equal(call(f, "op=adopt\nuuid=" UUID "\n", b[0]), "error=already connected\n");
+	assert_string_equal(call(f, "op=adopt\nuuid=" UUID "\n", b[0]),
+			    "error=already connected\n");
 	assert_int_equal(f->set.n, 1);
 	close(a[1]);            /* QEMU's end goes away: the domain may be handed over again */
 	pump(f);

@@ -84,7 +84,8 @@ static const struct meta_case bad_meta[] = {
 	{ HEAD META("class='a b'") "</domain>",
 	  "<virtseed:guest class=...>: not 1-63 of [A-Za-z0-9_.+-]" },
 	{ HEAD META("colour='red'") "</domain>", "<virtseed:guest colour=...>: unknown attribute" },
-	{ HEAD META("rate='1M' ceil='64K'") "</domain>", "<virtseed:guest ceil=...>: less than rate" },
+	{ HEAD META("rate='1M' ceil='64K'") "</domain>",
+	  "<virtseed:guest ceil=...>: less than rate" },
 	{ HEAD META("burst='0'") "</domain>",
 	  "<virtseed:guest burst=...>: not a size > 0 (bytes, or with K, M, G)" },
 };

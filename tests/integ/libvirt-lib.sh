@@ -73,6 +73,7 @@ lv_cleanup() {
 		for d in $lv_doms; do
 			virsh destroy "$d" >/dev/null 2>&1
 			virsh undefine "$d" >/dev/null 2>&1
+			rm -f "/var/log/libvirt/qemu/$d.log"
 		done
 	fi
 	lv_stop
