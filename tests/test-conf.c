@@ -66,20 +66,6 @@ static void test_config_set_table(void **state)
 }
 
 static bool only_root(const char *name)
-static void test_config_fork_detect_cmdline_and_format(void **state)
-{
-	struct config c;
-	char buf[2048];
-
-	config_defaults(&c);
-	assert_int_equal(c.fork_detect, FORK_MODE_AUTO);
-	config_parse_cmdline(&c, "quiet virtseed.fork-detect=kernel", false, NULL, NULL);
-	assert_int_equal(c.fork_detect, FORK_MODE_KERNEL);
-	assert_int_equal(config_format(&c, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "\nfork-detect = kernel\n"));
-}
-
-static void test_config_file_reports_line(void **state)
 {
 	return strcmp(name, "root") == 0;
 }
@@ -336,6 +322,20 @@ static void test_config_cmdline_quotes(void **state)
 	assert_string_equal(c.egd, "/dev/virtio-ports/x y");
 }
 
+static void test_config_fork_detect_cmdline_and_format(void **state)
+{
+	struct config_input in = {};
+	struct config c;
+	char buf[2048];
+
+	config_defaults(&c);
+	assert_int_equal(c.fork_detect, FORK_MODE_AUTO);
+	config_parse_cmdline(&c, "quiet virtseed.fork-detect=kernel", &in);
+	assert_int_equal(c.fork_detect, FORK_MODE_KERNEL);
+	assert_int_equal(config_format(&c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "\nfork-detect = kernel\n"));
+}
+
 static void test_config_format_parses_back(void **state)
 {
 	char text[4096];
@@ -357,7 +357,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_set_table),
 		cmocka_unit_test(test_config_messages_table),
-		cmocka_unit_test(test_config_fork_detect_cmdline_and_format),
 		cmocka_unit_test(test_config_file_reports_line),
 		cmocka_unit_test(test_config_precedence_file_cmdline_flags),
 		cmocka_unit_test(test_config_cmdline_bad_values_are_ignored),
@@ -367,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_config_credit_follows_min_entropy),
 		cmocka_unit_test(test_config_rd_prefix_only_in_initrd),
 		cmocka_unit_test(test_config_cmdline_quotes),
+		cmocka_unit_test(test_config_fork_detect_cmdline_and_format),
 		cmocka_unit_test(test_config_format_parses_back),
 	};
 
