@@ -16,8 +16,9 @@
 
 int privs_drop_keep(const char *user, const int *caps, size_t n_caps)
 {
-	bool have[PRIVS_MAX_KEEP];
+	bool have[PRIVS_MAX_KEEP], bounding;
 	struct passwd *pw = NULL;
+	capng_select_t sets;
 	int r;
 
 	if (n_caps > PRIVS_MAX_KEEP)
@@ -32,16 +33,20 @@ int privs_drop_keep(const char *user, const int *caps, size_t n_caps)
 	capng_get_caps_process();
 	for (size_t i = 0; i < n_caps; i++)
 		have[i] = capng_have_capability(CAPNG_EFFECTIVE, (unsigned)caps[i]);
-	capng_clear(CAPNG_SELECT_BOTH);
+	/* Without CAP_SETPCAP the bounding set cannot be changed (libcap-ng 0.8.4+ then fails
+	 * the whole drop): a unit's CapabilityBoundingSet= has already narrowed it. */
+	bounding = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	sets = bounding ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS;
+	capng_clear(sets);
 	for (size_t i = 0; i < n_caps; i++)
 		if (have[i] &&
 		    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)caps[i]) < 0)
 			return -EPERM;
 	if (pw)
 		r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
-				    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+				    CAPNG_DROP_SUPP_GRP | (bounding ? CAPNG_CLEAR_BOUNDING : 0));
 	else
-		r = capng_apply(CAPNG_SELECT_BOTH);
+		r = capng_apply(sets);
 	if (r < 0)
 		return -EPERM;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
