@@ -30,11 +30,9 @@ static bool log_prefix(void)
 
 void log_internal(int level, int error, const char *fmt, ...)
 {
-	int saved = errno;
-	va_list ap;
-
 	char line[LOG_LINE_MAX];
-	int n = 0, k;
+	int saved = errno, n = 0, k;
+	va_list ap;
 
 	errno = error < 0 ? -error : error;
 	if (log_prefix())
