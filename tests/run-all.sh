@@ -54,6 +54,8 @@ stage distcheck distcheck
 unset VIRTSEED_SKIP_E2E
 if [ -f kernel-patch/Makefile ]; then
 	stage kernel-patch make -C kernel-patch check
+	# The agent against the patched kernel's vmgenid counter: needs the kernel built above.
+	stage fork-kernel make -C "$out/werror" check TESTS=tests/integ/boot-fork-kernel.sh
 fi
 
 printf "virtseed test stages:%b\n" "$results"
