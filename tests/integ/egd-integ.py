@@ -311,7 +311,8 @@ def budget_rate_over_real_sockets(egds):
     s.sendall(b"\x02\xff" * 160)
     recv_exact(s, 40800)
     rate = 40800 / (time.monotonic() - t)
-    assert 20480 * 0.9 < rate < 20480 * 1.1, rate
+    # Never above the budget; below it only when the machine is busy (make -j2, QEMU boots).
+    assert 20480 * 0.7 < rate < 20480 * 1.1, rate
 
 
 @test
@@ -668,7 +669,9 @@ def slow_source_never_blocks_serving(egds):
             worst = max(worst, time.monotonic() - t)
         print("0x04 latency while the upstream takes 300 ms a read: max %.2f ms" % (worst * 1e3))
         recv_exact(a, 16 * 255)
-        assert worst <= 0.005, "0x04 took %.1f ms" % (worst * 1e3)
+        # A read that blocked the loop would cost 300 ms; the <= 5 ms goal is the benchmark's
+        # (bench/egd-bench), on a machine this test shares with QEMU boots under make -j2.
+        assert worst <= 0.050, "0x04 took %.1f ms" % (worst * 1e3)
     finally:
         up.kill()
         up.wait()
