@@ -442,26 +442,41 @@ static void cmdline_item(struct loader *l, char *item, size_t n, bool cut)
 	}
 }
 
-/* Items are separated by blanks; double quotes may protect blanks in a value.  Items after
- * a lone "--" are init's arguments, not the kernel's. */
+/* The next item at *pp into item: double quotes protect blanks and are dropped.  Sets
+ * *ret_cut when the item did not fit. */
+static size_t cmdline_next(const char **pp, char *item, size_t size, bool *ret_cut)
+{
+	const char *p = *pp;
+	bool quoted = false, cut = false;
+	size_t n = 0;
+
+	for (;;) {
+		size_t k = strcspn(p, quoted ? "\"" : " \t\n\""), take = MIN(k, size - 1 - n);
+
+		memcpy(item + n, p, take);
+		n += take;
+		cut |= take < k;
+		p += k;
+		if (*p != '"')
+			break;
+		quoted = !quoted;
+		p++;
+	}
+	item[n] = '\0';
+	*pp = p;
+	*ret_cut = cut;
+	return n;
+}
+
+/* Items are separated by blanks.  Items after a lone "--" are init's arguments, not the
+ * kernel's. */
 static void parse_cmdline(struct loader *l, const char *p)
 {
-	while (*p) {
+	for (p += strspn(p, " \t\n"); *p; p += strspn(p, " \t\n")) {
 		char item[CONFIG_LINE_MAX];
-		size_t n = 0;
-		bool quoted = false, cut = false;
+		bool cut;
+		size_t n = cmdline_next(&p, item, sizeof(item), &cut);
 
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
-			if (*p == '"')
-				quoted = !quoted;
-			else if (n < sizeof(item) - 1)
-				item[n++] = *p;
-			else
-				cut = true;
-		}
-		item[n] = '\0';
 		if (strcmp(item, "--") == 0)
 			return;
 		if (n > 0)
