@@ -477,7 +477,7 @@ struct client *client_close(struct client *c, uint64_t now)
 	if (c->on_close)
 		c->on_close(c, c->userdata, now);
 	c->guest = NULL;
-	registry_unref(set->reg, g, now);
+	registry_unref(set->reg, g);
 	dispatch_remove(set->dispatch, &c->file);
 	c->fd = safe_close(c->fd);
 	explicit_bzero(c->out, sizeof(c->out));

@@ -79,5 +79,5 @@ int registry_declare(struct registry *reg, const struct guest_decl *d, uint64_t 
 void registry_forget(struct registry *reg, struct egd_guest *g);
 
 struct egd_guest *registry_ref(struct egd_guest *g);
-void registry_unref(struct registry *reg, struct egd_guest *g, uint64_t now_usec);
+void registry_unref(struct registry *reg, struct egd_guest *g);
 size_t registry_prefix(struct registry *reg, struct egd_guest *g, uint64_t now_usec);

@@ -58,7 +58,7 @@ static void test_registry_declare_then_update_applies_to_connections(void **stat
 	assert_int_equal(htb_take(&conn, 100000, false, T0 + USEC_PER_SEC), 1024);
 	assert_int_equal(g->node.tokens.rate, 5000);    /* what the connection spends */
 	assert_int_equal(g->node.ctokens.rate, 8000);
-	registry_unref(&reg, g, T0);
+	registry_unref(&reg, g);
 	registry_done(&reg);
 }
 
@@ -108,7 +108,7 @@ static void test_registry_forget_drops_with_last_connection(void **state)
 	assert_null(registry_by_pid(&reg, 77));         /* nobody claims it any more */
 	assert_null(registry_by_uuid(&reg, UUID));
 	assert_int_equal(reg.n_guests, 1);              /* its connection still runs */
-	registry_unref(&reg, g, T0);
+	registry_unref(&reg, g);
 	assert_int_equal(reg.n_guests, 0);
 	registry_done(&reg);
 }
@@ -124,7 +124,7 @@ static void test_registry_made_up_guest_lingers_until_refilled(void **state)
 	g = registry_ref(registry_guest(&reg, "peer", T0));
 	htb_node_init_member(&conn, &g->node);
 	assert_int_equal(htb_take(&conn, 5000, false, T0), 1000);
-	registry_unref(&reg, g, T0);
+	registry_unref(&reg, g);
 	assert_ptr_equal(registry_guest(&reg, "peer", T0 + 1), g);
 	assert_int_equal(htb_take(&conn, 5000, false, T0 + 1), 0);     /* still empty */
 	(void)registry_guest(&reg, "other", T0 + 2 * USEC_PER_SEC);     /* reaps "peer" */

@@ -1,11 +1,12 @@
 #!/bin/sh
 # A real QEMU guest (TCG, Debian's 6.1 kernel, busybox initramfs) whose virtio-rng
 # is backed by rng-egd -> virtseed-egd.  Checks: the guest reads /dev/hwrng, the
-# distributor's stats name the guest (by QEMU's -name, via SO_PEERCRED), and after
+# distributor's stats name the guest (by QEMU's -name via SO_PEERCRED: the
+# peer-cmdline fallback, for a socket only QEMU reaches), and after
 # the distributor is killed and restarted under the running guest, /dev/hwrng
 # reads resume within 2 s (restart prefix; QEMU never resubmits lost requests).
 # Then the same with QEMU's chardev in server mode (libvirt's bind mode) and the
-# distributor connecting out (--connect).
+# distributor connecting out (a connect entry in the guest's section).
 set -eu
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
@@ -61,7 +62,8 @@ wait_reads() { # N TIMEOUT_DECISECONDS
 	return 1
 }
 
-start_egd
+printf 'peer-cmdline = yes\n' >"$tmp/cmdline.conf"
+start_egd --config "$tmp/cmdline.conf"
 timeout 120 qemu-system-x86_64 -machine q35 -m 256 -nographic -no-reboot -name guest=egdtest \
 	-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
 	-append "console=ttyS0 random.trust_cpu=off random.trust_bootloader=off panic=-1 quiet" \
@@ -78,7 +80,7 @@ grep 'guest_bytes_total{guest="egdtest"' "$tmp/stats" || {
 	echo "FAIL: stats do not show guest egdtest"; cat "$tmp/stats"; exit 1; }
 
 # Control: restarted without the prefix, the guest's pending read stalls.
-printf 'qemu-prefix = 0\n' >"$tmp/noprefix.conf"
+printf 'peer-cmdline = yes\nqemu-prefix = 0\n' >"$tmp/noprefix.conf"
 kill -9 "$egd_pid"
 wait "$egd_pid" 2>/dev/null || true
 sleep 1
@@ -96,7 +98,7 @@ wait "$egd_pid" 2>/dev/null || true
 sleep 1
 before=$(reads)
 t0=$(date +%s%N)
-start_egd
+start_egd --config "$tmp/cmdline.conf"
 if ! wait_reads $((before + 1)) 100; then
 	echo "FAIL: /dev/hwrng reads did not resume after the restart"; tail -5 "$tmp/console"
 	cat "$tmp/egd.log"; exit 1
@@ -118,7 +120,8 @@ timeout 120 qemu-system-x86_64 -machine q35 -m 256 -nographic -no-reboot -name g
 	-device virtio-rng-pci,rng=r0 >"$tmp/console" 2>&1 </dev/null &
 qemu_pid=$!
 for _ in $(seq 100); do [ -S "$qsock" ] && break; sleep 0.1; done
-start_egd --connect "unix:$qsock"
+printf '[guest egdbind]\nconnect = unix:%s\n' "$qsock" >"$tmp/bind.conf"
+start_egd --config "$tmp/bind.conf"
 if ! wait_reads 5 900; then
 	echo "FAIL: bind mode: the guest never read /dev/hwrng"; tail -20 "$tmp/console"
 	cat "$tmp/egd.log"; exit 1
@@ -130,7 +133,7 @@ wait "$egd_pid" 2>/dev/null || true
 sleep 1
 before=$(reads)
 t0=$(date +%s%N)
-start_egd --connect "unix:$qsock"
+start_egd --config "$tmp/bind.conf"
 if ! wait_reads $((before + 1)) 100; then
 	echo "FAIL: bind mode: reads did not resume after the restart"; cat "$tmp/egd.log"; exit 1
 fi
