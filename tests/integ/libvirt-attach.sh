@@ -8,6 +8,7 @@ set -u
 . "$(dirname "$0")/libvirt-lib.sh"
 [ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
 lv_need
+R=lvattach-run-$$ D=lvattach-def-$$
 cat >"$lv_tmp/init" <<'INIT'
 #!/bin/sh
 mount -t proc proc /proc
@@ -27,11 +28,11 @@ lv_start
 sockdir=$lv_tmp/rng
 mkdir "$sockdir"
 chown libvirt-qemu:libvirt-qemu "$sockdir"      # QEMU binds hot-plugged sockets itself
-lv_define lvattach-run "$lv_tmp/initrd.gz" ""
-lv_define lvattach-def "$lv_tmp/initrd.gz" ""
-virsh start lvattach-run >/dev/null || fail "virsh start"
-con=$lv_tmp/lvattach-run.console
-lv_wait "$con" 'LVTEST rng_available=\[\]' 30 || fail "the guest did not boot: $(cat "$con")"
+lv_define $R "$lv_tmp/initrd.gz" ""
+lv_define $D "$lv_tmp/initrd.gz" ""
+virsh start $R >/dev/null || fail "virsh start"
+con=$lv_tmp/$R.console
+lv_wait "$con" 'LVTEST rng_available=\[\]' 120 || fail "the guest did not boot: $(cat "$con")"
 
 expect() { # EXPECTED-OUTPUT COMMAND...
 	want=$1
@@ -47,39 +48,39 @@ nrng() { virsh -r dumpxml "$@" | grep -c "path='$sockdir/"; }
 
 s1=$sockdir/run.sock
 el="<rng model='virtio'><backend model='egd' type='unix'><source mode='bind' path='$s1'/></backend></rng>"
-expect "Attached to 'lvattach-run' (live and persistent): $el" \
-	"$LV" attach lvattach-run --live --config --path "$s1"
-lv_wait "$con" 'LVTEST rng_available=\[virtio_rng.0 \]' 10 || fail "the guest did not see the device"
+expect "Attached to '$R' (live and persistent): $el" \
+	"$LV" attach $R --live --config --path "$s1"
+lv_wait "$con" 'LVTEST rng_available=\[virtio_rng.0 \]' 30 || fail "the guest did not see the device"
 echo "ok: the guest sees virtio_rng.0"
-[ "$(nrng lvattach-run)" = 1 ] && [ "$(nrng --inactive lvattach-run)" = 1 ] ||
+[ "$(nrng $R)" = 1 ] && [ "$(nrng --inactive $R)" = 1 ] ||
 	fail "live/persistent XML lack the device"
 [ -S "$s1" ] || fail "no socket at $s1"
-expect "Detached from 'lvattach-run' (live): the RNG device on '$s1'
-Detached from 'lvattach-run' (persistent): the RNG device on '$s1'" \
-	"$LV" detach lvattach-run --live --config --path "$s1"
-[ "$(nrng lvattach-run)" = 0 ] && [ "$(nrng --inactive lvattach-run)" = 0 ] ||
+expect "Detached from '$R' (live): the RNG device on '$s1'
+Detached from '$R' (persistent): the RNG device on '$s1'" \
+	"$LV" detach $R --live --config --path "$s1"
+[ "$(nrng $R)" = 0 ] && [ "$(nrng --inactive $R)" = 0 ] ||
 	fail "the device is still in the XML"
-lv_wait "$con" 'LVTEST rng_available=\[\]' 10 && grep -q 'virtio_rng.0' "$con" ||
+lv_wait "$con" 'LVTEST rng_available=\[\]' 30 && grep -q 'virtio_rng.0' "$con" ||
 	fail "the guest still has the device"
 echo "ok: the guest released it"
-expect "<3>Domain 'lvattach-run' has no RNG device on '$s1' (live)." \
-	"$LV" detach lvattach-run --live --path "$s1"
+expect "<3>Domain '$R' has no RNG device on '$s1' (live)." \
+	"$LV" detach $R --live --path "$s1"
 
 s2=$sockdir/def.sock
 el2="<rng model='virtio'><backend model='egd' type='unix'><source mode='bind' path='$s2'/></backend></rng>"
-expect "Attached to 'lvattach-def' (persistent): $el2" "$LV" attach lvattach-def --path "$s2"
-[ "$(nrng --inactive lvattach-def)" = 1 ] || fail "the definition lacks the device"
-virsh start lvattach-def >/dev/null || fail "lvattach-def does not start with the device"
-lv_wait "$lv_tmp/lvattach-def.console" 'LVTEST rng_available=\[virtio_rng.0 \]' 30 ||
-	fail "lvattach-def's guest has no virtio_rng.0"
-echo "ok: lvattach-def boots with the device"
-virsh destroy lvattach-def >/dev/null
-expect "Detached from 'lvattach-def' (persistent): the RNG device on '$s2'" \
-	"$LV" detach lvattach-def --path "$s2"
-[ "$(nrng --inactive lvattach-def)" = 0 ] || fail "the definition still has the device"
+expect "Attached to '$D' (persistent): $el2" "$LV" attach $D --path "$s2"
+[ "$(nrng --inactive $D)" = 1 ] || fail "the definition lacks the device"
+virsh start $D >/dev/null || fail "$D does not start with the device"
+lv_wait "$lv_tmp/$D.console" 'LVTEST rng_available=\[virtio_rng.0 \]' 120 ||
+	fail "$D's guest has no virtio_rng.0"
+echo "ok: $D boots with the device"
+virsh destroy $D >/dev/null
+expect "Detached from '$D' (persistent): the RNG device on '$s2'" \
+	"$LV" detach $D --path "$s2"
+[ "$(nrng --inactive $D)" = 0 ] || fail "the definition still has the device"
 
-expect "Attached to 'lvattach-def' (persistent): <rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/run/virtseed/egd.sock'/></backend></rng>" \
-	"$LV" attach lvattach-def --mode connect
-out=$("$LV" attach lvattach-nosuch 2>&1) && fail "attach to a missing domain succeeded"
-case $out in "<3>No domain 'lvattach-nosuch': "*) echo "ok: $out" ;; *) fail "$out" ;; esac
+expect "Attached to '$D' (persistent): <rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/run/virtseed/egd.sock'/></backend></rng>" \
+	"$LV" attach $D --mode connect
+out=$("$LV" attach lvattach-nosuch-$$ 2>&1) && fail "attach to a missing domain succeeded"
+case $out in "<3>No domain 'lvattach-nosuch-$$': "*) echo "ok: $out" ;; *) fail "$out" ;; esac
 echo "PASS"

@@ -17,10 +17,12 @@ set -u
 [ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
 [ -x "$EGD" ] || skip "no $EGD"
 lv_need
+# Per-run names: a domain left by a killed run cannot collide.
+G=lvgold-$$ B=lvbronze-$$
 t=$lv_tmp
 fail() {
 	echo "FAIL: $*"
-	for f in egd.log lv.log lvgold.console lvbronze.console; do
+	for f in egd.log lv.log $G.console $B.console; do
 		echo "--- $f"
 		tail -15 "$t/$f" 2>/dev/null
 	done
@@ -42,7 +44,7 @@ done
 INIT
 lv_initrd "$t/initrd.gz" "$t/init"
 cat >"$t/egd.conf" <<CONF
-budget = 4K
+budget = 2560
 burst = 512
 source = getrandom
 listen = unix:$t/egd.sock
@@ -50,11 +52,11 @@ control = $t/control
 stats = $t/stats.sock
 
 [class gold]
-rate = 3K
-ceil = 3K
+rate = 1536
+ceil = 1536
 burst = 512
-guest-rate = 3K
-guest-ceil = 3K
+guest-rate = 1536
+guest-ceil = 1536
 guest-burst = 256
 
 [class bronze]
@@ -110,92 +112,91 @@ within() { # VALUE LOW HIGH
 ns() { echo "$LV_NS"; }
 
 lv_start
-lv_define lvgold "$t/initrd.gz" "$(lv_rng bind "$t/lvgold.sock")" "$(lv_meta "class='gold'")"
-lv_define lvbronze "$t/initrd.gz" "$(lv_rng bind "$t/lvbronze.sock")" "$(lv_meta "class='bronze'")"
+lv_define $G "$t/initrd.gz" "$(lv_rng bind "$t/$G.sock")" "$(lv_meta "class='gold'")"
+lv_define $B "$t/initrd.gz" "$(lv_rng bind "$t/$B.sock")" "$(lv_meta "class='bronze'")"
 
 # 2: running before the distributor and virtseed-libvirt.
-virsh start lvgold >/dev/null || fail "virsh start lvgold"
-lv_wait "$t/lvgold.console" "LVTEST rng_current=virtio_rng" 120 || fail "lvgold did not boot"
+virsh start $G >/dev/null || fail "virsh start $G"
+lv_wait "$t/$G.console" "LVTEST rng_current=virtio_rng" 120 || fail "$G did not boot"
 start_egd
 "$LV" --control "$t/control" -v debug >>"$t/lv.log" 2>&1 &
 lv_pid=$!
 lv_pids="$lv_pids $lv_pid"
-wait_reads lvgold 2 20 || fail "lvgold does not read /dev/hwrng through virtseed: $(cat "$t/lv.log")"
-[ "$(class lvgold)" = gold ] || fail "lvgold is not in class gold: $(stats | grep guest_conn)"
-echo "ok 2: lvgold, running before the services, is picked up in class gold"
+wait_reads $G 2 20 || fail "$G does not read /dev/hwrng through virtseed: $(cat "$t/lv.log")"
+[ "$(class $G)" = gold ] || fail "$G is not in class gold: $(stats | grep guest_conn)"
+echo "ok 2: $G, running before the services, is picked up in class gold"
 
 # 1: a second domain started afterwards; both at their class rates from one budget.
-virsh start lvbronze >/dev/null || fail "virsh start lvbronze"
-wait_reads lvbronze 2 120 || fail "lvbronze does not read /dev/hwrng"
-[ "$(class lvbronze)" = bronze ] || fail "lvbronze is not in class bronze"
+virsh start $B >/dev/null || fail "virsh start $B"
+wait_reads $B 2 120 || fail "$B does not read /dev/hwrng"
+[ "$(class $B)" = bronze ] || fail "$B is not in class bronze"
 sleep 3
-g=$(rate lvgold 5) b=$(rate lvbronze 5)
-echo "# lvgold $g B/s (class gold 3072), lvbronze $b B/s (class bronze 1024), budget 4096"
-within "$g" 2611 3533 && within "$b" 870 1178 && within $((g + b)) 3686 4506 ||
-	fail "shares off: lvgold $g B/s, lvbronze $b B/s"
-echo "ok 1: lvgold $g B/s, lvbronze $b B/s: the 4096 B/s budget split 3:1 by class (within 15 %)"
+g=$(rate $G 5) b=$(rate $B 5)
+echo "# $G $g B/s (class gold 1536), $B $b B/s (class bronze 1024), budget 2560"
+within "$g" 1305 1767 && within "$b" 870 1178 && within $((g + b)) 2304 2816 ||
+	fail "shares off: $G $g B/s, $B $b B/s"
+echo "ok 1: $G $g B/s, $B $b B/s: the 2560 B/s budget split 3:2 by class (within 15 %)"
 
 # 3: libvirtd restarted under running guests.
 adopts=$(grep -c 'Serving the QEMU connection' "$t/egd.log")
 lv_stop
-libvirtd -d
-lv_wait_up
-before=$(reads lvgold)
-wait_reads lvgold $((before + 2)) 10 || fail "lvgold stopped reading after the libvirtd restart"
+lv_start
+before=$(reads $G)
+wait_reads $G $((before + 2)) 10 || fail "$G stopped reading after the libvirtd restart"
 lv_wait "$t/lv.log" "Connected to libvirt" 5
 [ "$(grep -c 'Connected to libvirt' "$t/lv.log")" -ge 2 ] || fail "virtseed-libvirt did not reconnect"
 [ "$(grep -c 'Serving the QEMU connection' "$t/egd.log")" = "$adopts" ] ||
 	fail "connections were handed over again"
-[ "$(conns lvgold)" = 1 ] && [ "$(conns lvbronze)" = 1 ] &&
-	[ "$(class lvgold)" = gold ] && [ "$(class lvbronze)" = bronze ] ||
+[ "$(conns $G)" = 1 ] && [ "$(conns $B)" = 1 ] &&
+	[ "$(class $G)" = gold ] && [ "$(class $B)" = bronze ] ||
 	fail "lost a connection or a class: $(stats | grep guest_conn)"
 echo "ok 3: libvirtd restarted: same single connections, classes kept, reads go on"
 
 # 5: metadata changed live.
-virsh metadata lvbronze --live --uri "$(ns)" --key virtseed \
+virsh metadata $B --live --uri "$(ns)" --key virtseed \
 	--set "<guest class='bronze' rate='512' ceil='512'/>" >/dev/null || fail "virsh metadata"
 sleep 1
-b=$(rate lvbronze 2)
-echo "# lvbronze $b B/s from 1 s to 3 s after the change to 512 (guest-burst 256)"
-within "$b" 410 680 || fail "lvbronze at $b B/s after the change to 512"
-[ "$(conns lvbronze)" = 1 ] && [ "$(grep -c 'Serving the QEMU connection' "$t/egd.log")" = "$adopts" ] ||
+b=$(rate $B 2)
+echo "# $B $b B/s from 1 s to 3 s after the change to 512 (guest-burst 256)"
+within "$b" 410 680 || fail "$B at $b B/s after the change to 512"
+[ "$(conns $B)" = 1 ] && [ "$(grep -c 'Serving the QEMU connection' "$t/egd.log")" = "$adopts" ] ||
 	fail "the connection changed"
 echo "ok 5: new rate $b B/s within 1 s (512 asked, was 1024), same connection"
 
 # 4: the distributor restarted.
 stop_pid "$egd_pid"
 sleep 1
-gb=$(reads lvgold) bb=$(reads lvbronze)
+gb=$(reads $G) bb=$(reads $B)
 t0=$(ms)
 start_egd
-wait_reads lvgold "$gb" 5 || fail "lvgold's reads did not resume: $(tail -5 "$t/lv.log")"
+wait_reads $G "$gb" 5 || fail "$G's reads did not resume: $(tail -5 "$t/lv.log")"
 dt=$(($(ms) - t0))
-wait_reads lvbronze "$bb" 5 || fail "lvbronze's reads did not resume"
-[ "$dt" -le 3000 ] || fail "lvgold resumed only after $dt ms"
-[ "$(class lvgold)" = gold ] && [ "$(class lvbronze)" = bronze ] || fail "classes lost"
-echo "ok 4: the distributor restarted; lvgold's next 1 KiB read $dt ms after its start, classes kept"
+wait_reads $B "$bb" 5 || fail "$B's reads did not resume"
+[ "$dt" -le 3000 ] || fail "$G resumed only after $dt ms"
+[ "$(class $G)" = gold ] && [ "$(class $B)" = bronze ] || fail "classes lost"
+echo "ok 4: the distributor restarted; $G's next 1 KiB read $dt ms after its start, classes kept"
 
 # 6: a spoofed argv on the shared socket.
-/usr/bin/python3 "$top_srcdir/tests/integ/libvirt-spoof.py" lvgold "$t/egd.sock" 3 >"$t/spoof.out" &
+/usr/bin/python3 "$top_srcdir/tests/integ/libvirt-spoof.py" $G "$t/egd.sock" 3 >"$t/spoof.out" &
 sp=$!
 sleep 2
 [ "$(class unknown)" = default ] || fail "the spoofer is not guest 'unknown' in class default: $(stats | grep guest_conn)"
-[ "$(conns lvgold)" = 1 ] || fail "lvgold has $(conns lvgold) connections"
+[ "$(conns $G)" = 1 ] || fail "$G has $(conns $G) connections"
 wait "$sp"
 # Control: a distributor that names peers by their cmdline (peer-cmdline = yes, no control
-# socket) does take the spoofer for lvgold, so the argv above is a real spoof.
+# socket) does take the spoofer for $G, so the argv above is a real spoof.
 printf 'source = getrandom\nlisten = unix:%s\nstats = %s\npeer-cmdline = yes\n' \
 	"$t/egd2.sock" "$t/stats2.sock" >"$t/egd2.conf"
 "$EGD" --config "$t/egd2.conf" >"$t/egd2.log" 2>&1 &
 e2=$!
 lv_pids="$lv_pids $e2"
 lv_wait_sock "$t/egd2.sock" || fail "the second distributor did not start"
-/usr/bin/python3 "$top_srcdir/tests/integ/libvirt-spoof.py" lvgold "$t/egd2.sock" 2 >/dev/null &
+/usr/bin/python3 "$top_srcdir/tests/integ/libvirt-spoof.py" $G "$t/egd2.sock" 2 >/dev/null &
 sp=$!
 sleep 1
-"$EGD" --stats "$t/stats2.sock" | grep -q 'guest_connections{guest="lvgold"' ||
-	fail "control: the spoofer was not taken for lvgold by a peer-cmdline distributor"
+"$EGD" --stats "$t/stats2.sock" | grep -q "guest_connections{guest=\"$G\"" ||
+	fail "control: the spoofer was not taken for $G by a peer-cmdline distributor"
 wait "$sp"
-echo "ok 6: the spoofer is guest 'unknown', class default ($(cat "$t/spoof.out")); lvgold keeps 1 connection; a peer-cmdline distributor would have named it lvgold"
+echo "ok 6: the spoofer is guest 'unknown', class default ($(cat "$t/spoof.out")); $G keeps 1 connection; a peer-cmdline distributor would have named it $G"
 echo "PASS"
 [ -z "${LV_KEEP_LOGS:-}" ] || cp "$t/egd.log" "$t/lv.log" "$LV_KEEP_LOGS/"

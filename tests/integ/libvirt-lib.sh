@@ -12,7 +12,7 @@ EGD=$top_builddir/egd/virtseed-egd
 LV_NS=http://virtseed.org/xmlns/libvirt/1
 export LIBVIRT_DEFAULT_URI=qemu:///system
 cache=${VIRTSEED_CACHE:-/var/cache/virtseed-tests}
-lv_tmp='' lv_doms='' lv_pids='' lv_own_virtlogd='' lv_running=''
+lv_tmp='' lv_doms='' lv_pids='' lv_own_virtlogd='' lv_running='' lv_libvirtd=''
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -28,11 +28,16 @@ lv_need() {
 	mkdir -p "$cache" 2>/dev/null || skip "cannot create $cache"
 	kdir=$(sh "$top_srcdir/tests/guest/fetch-kernel.sh" "$cache") ||
 		skip "cannot fetch the guest kernel"
+	# One libvirt test at a time on this machine (libvirtd is machine-wide).
+	command -v flock >/dev/null || skip "no flock (util-linux)"
+	exec 9>/run/lock/virtseed-libvirt-tests.lock
+	flock -w 900 9 || skip "another libvirt test held the lock for 15 minutes"
 	[ -n "${LV_USE_RUNNING:-}" ] || ! alive /run/libvirtd.pid ||
 		skip "a libvirtd not started by this test is running"
 	lv_tmp=$(mktemp -d)
 	chmod 755 "$lv_tmp"     # QEMU (libvirt-qemu) reads the kernel and initramfs here
 	trap lv_cleanup EXIT
+	trap 'exit 1' INT TERM HUP      # so that the EXIT trap removes the domains
 }
 
 lv_wait_up() {
@@ -53,7 +58,8 @@ lv_start() {
 		virtlogd -d
 		lv_own_virtlogd=1
 	fi
-	libvirtd -d
+	libvirtd -d || skip "libvirtd -d failed (another one started meanwhile?)"
+	lv_libvirtd=$(cat /run/libvirtd.pid)
 	lv_wait_up
 }
 
@@ -61,6 +67,7 @@ lv_stop() {
 	[ -z "$lv_running" ] || return 0
 	alive /run/libvirtd.pid || return 0
 	p=$(cat /run/libvirtd.pid)
+	[ "$p" = "$lv_libvirtd" ] || fail "libvirtd $p is not the one this test started"
 	kill "$p"
 	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
 	fail "libvirtd ($p) did not stop"
