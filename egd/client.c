@@ -452,6 +452,31 @@ int client_new(struct clients *set, int fd, struct egd_guest *g, bool qemu, uint
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A guest declared with its QEMU's pid (libvirt's connect mode): that QEMU connected when its
+ * process started, before libvirt said so, and was then nobody's.  Its open connections
+ * become the guest's, as QEMU connections; their queued requests keep their place.
+ */
+void clients_claim_pid(struct clients *set, pid_t pid, struct egd_guest *g, uint64_t now)
+{
+	for (struct client *c = set->list; c && pid > 0; c = c->next) {
+		struct egd_guest *old = c->guest;
+
+		if (c->fd < 0 || c->peer_pid != pid || old == g)
+			continue;
+		htb_remove(&set->htb, &c->node, now);
+		old->throttled_usec += c->node.throttled_usec;
+		old->class->throttled_usec += c->node.throttled_usec;
+		htb_node_init_member(&c->node, &g->node);
+		c->guest = registry_ref(g);
+		c->qemu = true;
+		registry_unref(set->reg, old);
+		htb_set_backlog(&set->htb, &c->node, backlog(c), now);
+		log_info("Connection of pid %ld is now guest '%s's (declared with that QEMU pid).",
+			 (long)pid, g->name);
+	}
+}
+
 /* Close now, free after the current dispatch batch: later events may still name @c. */
 struct client *client_close(struct client *c, uint64_t now)
 {

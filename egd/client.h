@@ -73,6 +73,7 @@ void clients_done(struct clients *set, uint64_t now_usec);
 int client_new(struct clients *set, int fd, struct egd_guest *g, bool qemu, uint64_t now_usec,
 	       struct client **ret);
 struct client *client_close(struct client *c, uint64_t now_usec);
+void clients_claim_pid(struct clients *set, pid_t pid, struct egd_guest *g, uint64_t now_usec);
 void clients_reap(struct clients *set);
 void clients_run(struct clients *set, uint64_t now_usec);
 uint64_t clients_next_usec(struct clients *set, uint64_t now_usec);

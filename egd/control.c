@@ -89,6 +89,7 @@ static const char *declare(struct control *ctl, const struct ctl_msg *m, uint64_
 		return "rates: need ceil >= rate, ceil <= the class ceil";
 	if (r < 0)
 		return "out of memory";
+	clients_claim_pid(ctl->clients, m->pid, g, now);
 	log_info("Domain '%s' (%s): class %s, rate %llu, ceil %llu, QEMU pid %ld.", g->name,
 		 g->uuid, g->class->name, (unsigned long long)g->params.rate,
 		 (unsigned long long)g->params.ceil, (long)m->pid);

@@ -195,6 +195,31 @@ static void test_control_one_adopted_connection_per_domain(void **state)
 	close(b[1]);
 }
 
+/* Connect mode: QEMU connected before libvirt said the domain started, so it was nobody's;
+ * declaring the domain with that QEMU's pid makes the connection the domain's. */
+static void test_control_declared_pid_claims_an_earlier_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct egd_guest *unknown = registry_guest(&f->reg, "unknown", now_usec());
+	struct client *c;
+	int sp[2];
+
+	assert_non_null(unknown);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+	assert_int_equal(client_new(&f->set, sp[0], unknown, false, now_usec(), &c), 0);
+	c->peer_pid = 4242;
+	assert_string_equal(call(f, DECLARE "pid=4242\n", -1), "ok\n");
+	assert_non_null(c->guest);
+	assert_string_equal(c->guest->name, "vm1");
+	assert_ptr_equal(c->guest, registry_by_uuid(&f->reg, UUID));
+	assert_true(c->qemu);
+	/* Another pid's connection stays where it was. */
+	c->peer_pid = 4343;
+	assert_string_equal(call(f, "op=domain\nname=vm2\nuuid=" UUID2 "\npid=4444\n", -1), "ok\n");
+	assert_string_equal(c->guest->name, "vm1");
+	close(sp[1]);
+}
+
 static void test_control_forget_drops_the_guest(void **state)
 {
 	struct fixture *f = *state;
@@ -249,6 +274,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_control_refusals_name_the_cause,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_control_one_adopted_connection_per_domain,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_control_declared_pid_claims_an_earlier_connection,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_control_forget_drops_the_guest,
 						fixture_setup, fixture_teardown),
