@@ -445,8 +445,13 @@ def upstream_egd_source_chain(egds):
 @test
 def no_capabilities_left(egds):
     e = Egd(); egds.append(e)
-    with open("/proc/%d/status" % e.p.pid) as f:
-        status = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+    # The stats socket exists before the privileges are dropped: wait for the drop.
+    for _ in range(100):
+        with open("/proc/%d/status" % e.p.pid) as f:
+            status = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        if int(status["CapEff"].strip(), 16) == 0:
+            break
+        time.sleep(0.02)
     assert int(status["CapEff"].strip(), 16) == 0, status["CapEff"]
     if os.geteuid() == 0:
         assert int(status["CapBnd"].strip(), 16) == 0, status["CapBnd"]
