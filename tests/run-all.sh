@@ -53,6 +53,9 @@ stage check-sanitizers check_in "$out/asan" --enable-sanitizers --enable-werror 
 stage distcheck distcheck
 unset VIRTSEED_SKIP_E2E
 if [ -f kernel-patch/Makefile ]; then
+	# The kernels are cached beside the guest images (keyed by source tree and config).
+	KP_BUILD_DIR=${KP_BUILD_DIR:-${VIRTSEED_CACHE:-/var/cache/virtseed-tests}/kernel-patch}
+	export KP_BUILD_DIR
 	stage kernel-patch make -C kernel-patch check
 	# The agent against the patched kernel's vmgenid counter: needs the kernel built above.
 	stage fork-kernel make -C "$out/werror" check TESTS=tests/integ/boot-fork-kernel.sh

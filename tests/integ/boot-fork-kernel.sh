@@ -7,7 +7,7 @@
 . "$(dirname "$0")/boot-lib.sh"
 # shellcheck source=tests/integ/boot-fork-lib.sh
 . "$(dirname "$0")/boot-fork-lib.sh"
-KERNEL=${KP_BZIMAGE:-$top_srcdir/kernel-patch/build/out-patched/arch/x86/boot/bzImage}
+KERNEL=${KP_BZIMAGE:-${KP_BUILD_DIR:-$top_srcdir/kernel-patch/build}/out-patched/arch/x86/boot/bzImage}
 [ -f "$KERNEL" ] || skip "no patched kernel ($KERNEL): run make -C kernel-patch check first"
 fork_init
 FORK_AGENT_ARGS="--log-level=debug --reseed-interval=0"
