@@ -6,11 +6,17 @@ initramfs_gen = $(AM_V_GEN)$(MKDIR_P) $(@D) && $(initramfs_edit) $< >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
 nodist_pkglibexec_SCRIPTS = initramfs/virtseed-initrd
-# /init of dracut images with systemd: seeds before systemd starts (libc and libkmod only).
+# /init of dracut images with systemd: seeds before systemd starts (libc only).
 pkglibexec_PROGRAMS = initramfs/virtseed-preinit
-initramfs_virtseed_preinit_SOURCES = initramfs/virtseed-preinit.c
-initramfs_virtseed_preinit_CFLAGS = $(AM_CFLAGS) $(KMOD_CFLAGS)
-initramfs_virtseed_preinit_LDADD = $(KMOD_LIBS)
+initramfs_virtseed_preinit_SOURCES = initramfs/virtseed-preinit.c initramfs/moddep.c \
+	initramfs/moddep.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test-moddep
+TESTS += tests/test-moddep
+tests_test_moddep_SOURCES = tests/test-moddep.c initramfs/moddep.c initramfs/moddep.h
+tests_test_moddep_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/initramfs $(CMOCKA_CFLAGS)
+tests_test_moddep_LDADD = $(CMOCKA_LIBS)
+endif
 initramfs/virtseed-initrd: initramfs/virtseed-initrd.sh Makefile
 	$(initramfs_gen)
 

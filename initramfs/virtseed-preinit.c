@@ -2,16 +2,17 @@
  * virtseed-preinit: /init of a dracut image with systemd.  Mounts the API file systems
  * (systemd finds them mounted and keeps them), seeds, then execs the real init with the
  * kernel's argv and environment whatever happened.  With a virtio-rng device it loads the
- * driver (libkmod, as modprobe would) and the kernel's hwrng thread seeds; without, it
+ * driver (finit_module, as modprobe would) and the kernel's hwrng thread seeds; without, it
  * runs virtseed-initrd (drivers, `virtseedd --until-ready`) within a short budget.  Either
  * way virtseed-initrd.service runs the agent again once systemd is up (a no-op when ready).
- * rd.virtseed=0 leaves all of it out.
+ * rd.virtseed=0 leaves all of it out.  Modules come from its own modules.dep lookup, not
+ * libkmod: loading libkmod's libraries costs tens of ms under TCG (bench/RESULTS-boot.md).
  * C, not a script: every exec costs ~0.1 s on a TCG guest, and there systemd's first initrd
  * unit starts seconds after /init.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libkmod.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include "moddep.h"
 
 #define LIBEXEC "/usr/libexec/virtseed/"
 #define HELPER LIBEXEC "virtseed-initrd"
@@ -30,6 +35,9 @@
 #define BUDGET_DEFAULT 2
 #define BUDGET_MAX 3600
 #define HWRNG_WAIT_MSEC 500 /* the agent's default hwrng-timeout */
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
 
 static const struct api_fs {
 	const char *type, *dir, *options;
@@ -98,11 +106,9 @@ static void run_helper(void)
 		fprintf(stderr, "virtseed-preinit: not seeded yet; virtseed-initrd.service tries again\n");
 }
 
-/* rd.virtseed=0 (or no, off, false) on the kernel command line? */
-static bool cmdline_disables(void)
+/* Does a word of the kernel command line satisfy PRED(word, ARG)? */
+static bool cmdline_has(bool (*pred)(const char *w, const char *arg), const char *arg)
 {
-	static const char *const off[] = { "rd.virtseed=0", "rd.virtseed=no", "rd.virtseed=off",
-					   "rd.virtseed=false" };
 	char buf[4096], *w, *save = NULL;
 	FILE *f = fopen("/proc/cmdline", "re");
 	bool r = false;
@@ -111,10 +117,23 @@ static bool cmdline_disables(void)
 		return false;
 	if (fgets(buf, sizeof(buf), f))
 		for (w = strtok_r(buf, " \n", &save); w && !r; w = strtok_r(NULL, " \n", &save))
-			for (size_t i = 0; i < sizeof(off) / sizeof(off[0]) && !r; i++)
-				r = strcmp(w, off[i]) == 0;
+			r = pred(w, arg);
 	fclose(f);
 	return r;
+}
+
+/* rd.virtseed=0 (or no, off, false)? */
+static bool word_disables(const char *w, const char *arg)
+{
+	(void)arg;
+	return strcmp(w, "rd.virtseed=0") == 0 || strcmp(w, "rd.virtseed=no") == 0 ||
+	       strcmp(w, "rd.virtseed=off") == 0 || strcmp(w, "rd.virtseed=false") == 0;
+}
+
+/* modprobe.blacklist=a,b,c names module ARG? */
+static bool word_blacklists(const char *w, const char *arg)
+{
+	return strncmp(w, "modprobe.blacklist=", 19) == 0 && moddep_in_list(w + 19, arg);
 }
 
 /*
@@ -136,30 +155,52 @@ static bool has_virtio_rng_pci(void)
 	return r;
 }
 
-/*
- * Load module NAME (a name or an alias) after its dependencies, as modprobe does: libkmod
- * applies modprobe.d options and blacklists, modprobe.blacklist= on the kernel command line
- * included, and knows compressed and built-in modules.  Already loaded is success.
- */
-static int load_module(struct kmod_ctx *ctx, const char *name)
+static int insmod(const char *dir, const char *rel)
 {
-	struct kmod_list *list = NULL, *l;
+	char path[PATH_MAX];
+	size_t n = strlen(rel);
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, "",
+		    n > 3 && strcmp(rel + n - 3, ".ko") ? MODULE_INIT_COMPRESSED_FILE : 0) < 0 &&
+	    errno != EEXIST)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Load the module in FILE_BASE (such as "virtio-rng.ko") after its modules.dep dependencies. */
+static int load_module(const char *file_base)
+{
+	const char *deps[MODDEP_MAX_DEPS], *mod = NULL;
+	char dir[128], dep[160], *line = NULL; /* utsname.release is at most 64 bytes */
+	size_t cap = 0, n = 0;
+	struct utsname u;
 	int r = -ENOENT;
+	FILE *f;
 
-	if (kmod_module_new_from_lookup(ctx, name, &list) < 0)
-		return -ENOENT;
-	kmod_list_foreach(l, list) {
-		struct kmod_module *m = kmod_module_get_module(l);
-
-		r = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL,
-						    NULL);
-		kmod_module_unref(m);
-		if (r > 0)
-			r = -EPERM; /* blacklisted */
+	if (uname(&u) < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	snprintf(dep, sizeof(dep), "%s/modules.dep", dir);
+	f = fopen(dep, "re");
+	if (!f)
+		return -errno;
+	while (!mod && getline(&line, &cap, f) > 0)
+		mod = moddep_parse(line, file_base, deps, &n);
+	fclose(f);
+	if (mod) {
+		r = 0;
+		while (n > 0 && r == 0)
+			r = insmod(dir, deps[--n]); /* modprobe's order: last dependency first */
 		if (r == 0)
-			break;
+			r = insmod(dir, mod);
 	}
-	kmod_module_unref_list(list);
+	free(line);
 	return r;
 }
 
@@ -186,20 +227,14 @@ static bool kernel_credits_hwrng(void)
  */
 static int load_virtio_rng(void)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
 	int r = 0;
 
-	if (!ctx) {
-		fprintf(stderr, "virtseed-preinit: cannot load virtio_rng: no module index\n");
-		return -ENOENT;
-	}
 	if (access("/sys/bus/pci/drivers/virtio-pci", F_OK) < 0)
-		r = load_module(ctx, "virtio_pci");
+		r = load_module("virtio_pci.ko");
 	if (r == 0 && access("/sys/module/virtio_rng", F_OK) < 0)
-		r = load_module(ctx, "virtio_rng");
+		r = load_module("virtio-rng.ko");
 	if (r < 0)
 		fprintf(stderr, "virtseed-preinit: cannot load virtio_rng: %s\n", strerror(-r));
-	kmod_unref(ctx);
 	return r;
 }
 
@@ -222,7 +257,8 @@ static bool wait_crng_ready(int timeout_msec)
 
 static void seed(void)
 {
-	if (has_virtio_rng_pci() && load_virtio_rng() == 0 && kernel_credits_hwrng()) {
+	if (has_virtio_rng_pci() && !cmdline_has(word_blacklists, "virtio_rng") &&
+	    load_virtio_rng() == 0 && kernel_credits_hwrng()) {
 		if (wait_crng_ready(HWRNG_WAIT_MSEC)) {
 			fprintf(stderr, "virtseed-preinit: virtio-rng: driver loaded, CRNG ready\n");
 			return;
@@ -237,7 +273,7 @@ int main(int argc, char *argv[])
 {
 	(void)argc;
 	mount_api_fs();
-	if (cmdline_disables())
+	if (cmdline_has(word_disables, NULL))
 		fprintf(stderr, "virtseed-preinit: disabled by rd.virtseed=0\n");
 	else
 		seed();

@@ -59,4 +59,9 @@ libvirt_integ_tests = tests/integ/libvirt-args.sh tests/integ/libvirt-e2e.sh \
 	tests/integ/libvirt-attach.sh
 TESTS += $(libvirt_integ_tests)
 EXTRA_DIST += $(libvirt_integ_tests) tests/integ/libvirt-lib.sh tests/integ/libvirt-spoof.py
-dist_man_MANS += docs/virtseed-libvirt.8
+# Its man page is installed only with the service it describes (the Debian packages are built
+# without libvirt).
+EXTRA_DIST += docs/virtseed-libvirt.8
+if HAVE_LIBVIRT
+man_MANS += docs/virtseed-libvirt.8
+endif

@@ -8,7 +8,7 @@ pkgs="autoconf automake libtool pkg-config make gcc clang file kmod cpio
  qemu-system-x86 busybox-static gnuplot-nox systemd python3
  rng-tools5 jitterentropy-rngd haveged
  dracut-core initramfs-tools-core shellcheck socat openssl
- libkmod-dev mmdebstrap debhelper lintian dpkg-dev fakeroot e2fsprogs zstd
+ mmdebstrap debhelper lintian dpkg-dev fakeroot e2fsprogs zstd
  libvirt-daemon-system libvirt-clients libvirt-dev libxml2-dev python3-libvirt"
 missing=
 for p in $pkgs; do

@@ -29,7 +29,7 @@ os-dracut) variant=minbase pkgs=$guest,dracut ;;
 build)
 	variant=buildd
 	pkgs=debhelper,pkgconf,libcap-ng-dev,libgcrypt20-dev,libseccomp-dev,libsystemd-dev
-	pkgs=$pkgs,libkmod-dev,libcmocka-dev,$sysdev ;;
+	pkgs=$pkgs,libcmocka-dev,$sysdev ;;
 *) echo "os-base: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 
