@@ -19,6 +19,7 @@ ONLY = sys.argv[2] if len(sys.argv) > 2 else None     # one scenario (bench/idle
 WINDOW = float(sys.argv[3]) if len(sys.argv) > 3 else 3.0  # seconds of CPU measured
 TMP = tempfile.mkdtemp(prefix="agent-luck.")
 FAILED = []
+AGENTS = []  # stopped after each scenario, also when it failed half-way
 
 
 def cpu_ns(pid):
@@ -39,6 +40,7 @@ class Agent:
         self.log = open(self.logpath, "w+")
         self.p = subprocess.Popen([AGENT, "--config=/dev/null"] + list(args),
                                   stderr=self.log, stdout=self.log)
+        AGENTS.append(self.p)
 
     def text(self):
         with open(self.logpath) as f:
@@ -117,6 +119,11 @@ def check(name, fn):
     except Exception as e:  # noqa: BLE001 - report every failure, go on
         print("FAIL", name, e)
         FAILED.append(name)
+    while AGENTS:
+        p = AGENTS.pop()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def late_egd():
