@@ -9,6 +9,7 @@
  *   egd-bench EGD hostile      16 light honest guests, one "QEMU" that connects and
  *                              closes in a loop, an upstream source taking 300 ms a
  *                              read: bytes served vs the budget, honest latency
+ *                              (ACCEPT_RATE=N sets accept-rate; 0 = none)
  * Starts its own distributor (EGD is the path to virtseed-egd) in a temporary
  * directory; BENCH_SECONDS sets the measuring window.
  */
@@ -511,6 +512,7 @@ static int bench_hostile(const char *egd)
 	static double lat[N_HONEST][4096];
 	char *conf = NULL, sock[128], listen[140], up[128];
 	double window = window_seconds(), budget = 1048576, burst = 65536, t0, t1, served, cpu;
+	double accepted;
 	size_t len = 0, from[N_HONEST] = { 0 };
 	pid_t up_pid, churn_pid;
 	FILE *f = open_memstream(&conf, &len);
@@ -518,6 +520,8 @@ static int bench_hostile(const char *egd)
 	snprintf(up, sizeof(up), "%s/upstream.sock", dir);
 	up_pid = slow_upstream(up, 300000);
 	fprintf(f, "budget = 1M\nburst = 64K\nsource = egd:unix:%s getrandom\n", up);
+	if (getenv("ACCEPT_RATE"))
+		fprintf(f, "accept-rate = %s\n", getenv("ACCEPT_RATE"));
 	for (size_t i = 0; i < N_HONEST; i++)
 		fprintf(f, "[guest h%zu]\nrate = 32K\nburst = 16K\nlisten = unix:%s/h%zu.sock\n",
 			i, dir, i);
@@ -541,12 +545,14 @@ static int bench_hostile(const char *egd)
 	for (size_t i = 0; i < N_HONEST; i++)
 		from[i] = conns[i].n_lat;
 	served = stats_sum("virtseed_egd_class_bytes_total");
+	accepted = stats_sum("virtseed_egd_accepted_total");
 	cpu = process_cpu_seconds(egd_pid);
 	t0 = (double)now_usec() / 1e6;
 	run(conns, N_HONEST, 0, 2 * window);
 	t1 = (double)now_usec() / 1e6;
 	cpu = process_cpu_seconds(egd_pid) - cpu;
 	served = stats_sum("virtseed_egd_class_bytes_total") - served;
+	accepted = stats_sum("virtseed_egd_accepted_total") - accepted;
 	kill(churn_pid, SIGTERM);
 	waitpid(churn_pid, NULL, 0);
 	kill(up_pid, SIGTERM);
@@ -555,6 +561,9 @@ static int bench_hostile(const char *egd)
 	       "= %.2f bursts (goal <= 1); distributor %.2f CPU s\n", served, t1 - t0,
 	       served / (budget * (t1 - t0)), served - budget * (t1 - t0),
 	       (served - budget * (t1 - t0)) / burst, cpu);
+	printf("churning QEMU: %.0f connections accepted (%.0f a second; accept-rate %s)\n",
+	       accepted, accepted / (t1 - t0), getenv("ACCEPT_RATE") ? getenv("ACCEPT_RATE") :
+	       "100, the default");
 	printf("upstream source: %.0f B read (300 ms a read); getrandom: %.0f B\n",
 	       stats_sum("virtseed_egd_source_bytes_total{source=\"egd\""),
 	       stats_sum("virtseed_egd_source_bytes_total{source=\"getrandom\""));

@@ -64,6 +64,7 @@ struct clients {
 	uint64_t next_run_usec;         /* 0: nothing waits for tokens */
 	bool starved;                   /* a run found the reservoir dry */
 	uint64_t dropped_protocol, dropped_limit, refused_write;
+	uint64_t accepted, accept_rested;  /* connections taken; times accept-rate was reached */
 	struct ratelimit log_rl;
 };
 

@@ -6,7 +6,9 @@
  * trusted facts only: the listener's guest, a pid registered for a guest,
  * a uid/gid rule on SO_PEERCRED.  /proc/PID/cmdline (QEMU's -name and
  * argv[0]) is any process's to set, so it is used only with peer-cmdline.
- * When fds run out, listeners rest ACCEPT_PAUSE_USEC instead of spinning.
+ * When fds run out, listeners rest ACCEPT_PAUSE_USEC instead of spinning;
+ * a listener that reached accept-rate rests until its next token, so a peer
+ * that reconnects in a loop waits in the kernel's backlog, not in our loop.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -95,7 +97,10 @@ static void listener_event(struct dispatch_file *f, uint32_t events, uint64_t no
 
 static int watch(struct listeners *set, int fd, struct listener *l)
 {
+	unsigned rate = set->reg->conf.accept_rate;
+
 	l->set = set;
+	(void)tbucket_init(&l->accepts, rate, MAX(rate, 1), now_usec());
 	return dispatch_add(set->dispatch, &l->file, fd, EPOLLIN, listener_event);
 }
 
@@ -290,14 +295,43 @@ static int adopt(struct listeners *set, struct listener *l, int fd, uint64_t now
 	return 0;
 }
 
+/* Watched unless fds ran out or its accept-rate is spent. */
+static void update_watch(struct listeners *set, struct listener *l)
+{
+	if (l->fd >= 0)
+		(void)dispatch_modify(set->dispatch, &l->file,
+				      set->paused_until || l->resume_usec ? 0 : EPOLLIN);
+}
+
 static void pause_listeners(struct listeners *set, int error, uint64_t now)
 {
 	set->paused_until = now + ACCEPT_PAUSE_USEC;
 	for (size_t i = 0; i < set->n; i++)
-		(void)dispatch_modify(set->dispatch, &set->l[i].file, 0);
+		update_watch(set, &set->l[i]);
 	if (ratelimit_below(&set->log_rl, now, NULL))
 		log_warning_errno(error, "accept() failed, not accepting for %llu ms: %m",
 				  (unsigned long long)(ACCEPT_PAUSE_USEC / USEC_PER_MSEC));
+}
+
+/* A token of accept-rate (kept in step with a reload), else rest until the next. */
+static bool accept_allowed(struct listener *l, uint64_t now)
+{
+	struct listeners *set = l->set;
+	unsigned rate = set->reg->conf.accept_rate;
+
+	if (rate == 0)
+		return true;
+	if (l->accepts.rate != rate)
+		tbucket_set(&l->accepts, rate, rate, now);
+	if (tbucket_avail(&l->accepts, now) >= 1)
+		return true;
+	l->resume_usec = now + MAX(tbucket_wait_usec(&l->accepts, now, 1), 1);
+	update_watch(set, l);
+	set->clients->accept_rested++;
+	if (ratelimit_below(&set->log_rl, now, NULL))
+		log_info("Connections on %s come faster than accept-rate=%u a second: "
+			 "the others wait in the backlog.", l->conf.address, rate);
+	return false;
 }
 
 static void listener_event(struct dispatch_file *f, uint32_t events, uint64_t now)
@@ -307,8 +341,11 @@ static void listener_event(struct dispatch_file *f, uint32_t events, uint64_t no
 
 	for (unsigned i = 0; i < ACCEPT_BATCH; i++) {
 		struct client *c;
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), r;
+		int fd, r;
 
+		if (!accept_allowed(l, now))
+			return;
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (accept_exhausted(errno))
 				pause_listeners(set, -errno, now);
@@ -318,6 +355,8 @@ static void listener_event(struct dispatch_file *f, uint32_t events, uint64_t no
 						  l->conf.address);
 			return;
 		}
+		tbucket_charge(&l->accepts, now, 1);
+		set->clients->accepted++;
 		if (set->clients->n >= set->reg->conf.max_clients) {
 			set->clients->dropped_limit++;
 			if (ratelimit_below(&set->log_rl, now, NULL))
@@ -361,10 +400,18 @@ static void reconnect(struct listeners *set, uint64_t now)
 /* Timer: resume accepting after a pause, reconnect to QEMU chardevs. */
 void listeners_tick(struct listeners *set, uint64_t now)
 {
-	if (set->paused_until && now >= set->paused_until) {
+	bool resumed = set->paused_until && now >= set->paused_until;
+
+	if (resumed)
 		set->paused_until = 0;
-		for (size_t i = 0; i < set->n; i++)
-			(void)dispatch_modify(set->dispatch, &set->l[i].file, EPOLLIN);
+	for (size_t i = 0; i < set->n; i++) {
+		struct listener *l = &set->l[i];
+		bool rested = l->resume_usec && now >= l->resume_usec;
+
+		if (rested)
+			l->resume_usec = 0;
+		if (resumed || rested)
+			update_watch(set, l);
 	}
 	reconnect(set, now);
 }
@@ -376,6 +423,8 @@ uint64_t listeners_next_usec(const struct listeners *set)
 	for (size_t i = 0; i < set->n; i++) {
 		const struct listener *l = &set->l[i];
 
+		if (l->resume_usec)
+			next = next ? MIN(next, l->resume_usec) : l->resume_usec;
 		if (l->conf.connect && !l->client)
 			next = next ? MIN(next, MAX(l->retry_usec, 1)) : MAX(l->retry_usec, 1);
 	}

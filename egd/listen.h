@@ -9,6 +9,7 @@
 #include "dispatch.h"
 #include "egd-conf.h"
 #include "registry.h"
+#include "tbucket.h"
 
 #define MAX_LISTENERS EGD_CONF_MAX_LISTENERS
 #define RECONNECT_USEC (1 * USEC_PER_SEC)
@@ -22,6 +23,8 @@ struct listener {
 	bool activated;         /* from systemd */
 	struct client *client;  /* connect-out: the live connection */
 	uint64_t retry_usec;
+	struct tbucket accepts; /* accept-rate: one token per connection */
+	uint64_t resume_usec;   /* accept-rate reached: not watched until then, 0 = watched */
 };
 
 struct listeners {

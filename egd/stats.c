@@ -159,6 +159,13 @@ static void print_server(struct stats *st, FILE *f)
 		(unsigned long long)st->clients->dropped_protocol);
 	fprintf(f, "virtseed_egd_dropped_total{reason=\"max-clients\"} %llu\n",
 		(unsigned long long)st->clients->dropped_limit);
+	metric(f, "accepted_total", "counter", "Connections accepted on listening sockets.");
+	fprintf(f, "virtseed_egd_accepted_total %llu\n",
+		(unsigned long long)st->clients->accepted);
+	metric(f, "accept_rested_total", "counter",
+	       "Times a listener reached accept-rate and let connections wait.");
+	fprintf(f, "virtseed_egd_accept_rested_total %llu\n",
+		(unsigned long long)st->clients->accept_rested);
 	metric(f, "source_bytes_total", "counter", "Bytes read from each source.");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "virtseed_egd_source_bytes_total{source=\"%s\",state=\"%s\"} %llu\n",

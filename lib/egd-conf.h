@@ -20,12 +20,14 @@
 #define EGD_CONF_MAX_CLIENTS 65536       /* upper bound for max-clients */
 #define EGD_CONF_MAX_PREFIX 4096         /* upper bound for qemu-prefix */
 #define EGD_CONF_MAX_DEMAND 65536        /* upper bound for max-demand */
+#define EGD_CONF_MAX_ACCEPT_RATE 1000000 /* upper bound for accept-rate */
 
 #define EGD_CONF_DEFAULT_BUDGET (16ULL * 1024 * 1024)
 #define EGD_CONF_DEFAULT_BURST (1024ULL * 1024)
 #define EGD_CONF_DEFAULT_GUEST_RATE (64ULL * 1024)
 #define EGD_CONF_DEFAULT_GUEST_BURST (64ULL * 1024)
 #define EGD_CONF_DEFAULT_MAX_CLIENTS 1024
+#define EGD_CONF_DEFAULT_ACCEPT_RATE 100  /* connections per second per listener */
 #define EGD_CONF_DEFAULT_PREFIX 256
 #define EGD_CONF_DEFAULT_DEMAND 16384
 #define EGD_MAX_DEMAND_MIN 255          /* one full-size request must fit */
@@ -69,6 +71,7 @@ struct egd_conf {
 	char sources[EGD_CONF_MAX_SOURCES][EGD_CONF_MAX_VALUE];  /* NAME or NAME:ARG */
 	size_t n_sources;
 	unsigned max_clients;
+	unsigned accept_rate;   /* connections accepted per second per listener, 0 = no limit */
 	unsigned qemu_prefix;   /* bytes sent unrequested to a new QEMU connection */
 	unsigned max_demand;    /* outstanding bytes asked by one connection */
 	enum egd_write_mode write_mode;

@@ -36,6 +36,7 @@ static void test_egd_conf_empty_defaults(void **state)
 	assert_int_equal(c.write_mode, EGD_WRITE_REFUSE);
 	assert_true(c.activated_qemu);
 	assert_int_equal(c.max_clients, EGD_CONF_DEFAULT_MAX_CLIENTS);
+	assert_int_equal(c.accept_rate, EGD_CONF_DEFAULT_ACCEPT_RATE);
 	egd_conf_done(&c);
 }
 
@@ -45,6 +46,7 @@ static const char full[] =
 	"burst = 128K\n"
 	"source = hwrng getrandom\n"
 	"max-clients = 2000\n"
+	"accept-rate = 0\n"
 	"qemu-prefix = 512\n"
 	"max-demand = 8K\n"
 	"client-write = mix\n"
@@ -72,6 +74,7 @@ static void test_egd_conf_every_key(void **state)
 	assert_int_equal(c.n_sources, 2);
 	assert_string_equal(c.sources[0], "hwrng");
 	assert_int_equal(c.max_clients, 2000);
+	assert_int_equal(c.accept_rate, 0);
 	assert_int_equal(c.qemu_prefix, 512);
 	assert_int_equal(c.max_demand, 8192);
 	assert_int_equal(c.write_mode, EGD_WRITE_MIX);

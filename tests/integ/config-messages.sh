@@ -110,6 +110,8 @@ egd_conf "$C:1: invalid value '1X' for 'budget': allowed 0 to 17179869184 bytes 
 suffix multiplies by 1024)" 'budget = 1X\n'
 egd_conf "$C:1: invalid value '99999999' for 'max-clients': allowed 0 to 65536 (a K, M or G \
 suffix multiplies by 1024)" 'max-clients = 99999999\n'
+egd_conf "$C:1: invalid value '-5' for 'accept-rate': allowed 0 to 1000000 (a K, M or G \
+suffix multiplies by 1024)" 'accept-rate = -5\n'
 egd_conf "$C:1: invalid value 'maybe' for 'client-write': allowed refuse, discard or mix" \
 	'client-write = maybe\n'
 egd_conf "$C:1: invalid value 'perhaps' for 'peer-cmdline': allowed yes or no" \
