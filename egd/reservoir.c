@@ -5,8 +5,10 @@
  * refill thread; the loop copies bytes out under the lock and never waits
  * for a read.  While the reservoir is under 3/4 full the later sources fill
  * it, so a slow first source is topped up by the next.  A reader that
- * finds too few bytes is told by event_fd when more arrive.  Before reservoir_start() (tests) reservoir_get() reads the
- * sources itself.  Every byte handed out or dropped is erased.
+ * finds too few bytes is told by event_fd when more arrive.  Before
+ * reservoir_start() (tests) reservoir_get() reads the sources itself.  A source
+ * is touched by its thread alone; its counts are published under the lock for
+ * the statistics.  Every byte handed out or dropped is erased.
  */
 #include <errno.h>
 #include <string.h>
@@ -46,9 +48,17 @@ int reservoir_init(struct reservoir *r, const char (*names)[EGD_CONF_MAX_VALUE],
 		k = source_init(&r->sources[i], ops, arg, SOURCE_MIN_ENTROPY);
 		if (k < 0)
 			return log_errno(k, "Failed to set up source '%s': %m", name);
+		r->stat[i] = (struct reservoir_source_stat){ ops->name, r->sources[i].state, 0 };
 		r->n_sources++;
 	}
 	return 0;
+}
+
+/* Under the lock, after a read: what reservoir_stats() reports of source @i. */
+static void publish(struct reservoir *r, size_t i)
+{
+	r->stat[i].state = r->sources[i].state;
+	r->stat[i].bytes = r->sources[i].bytes;
 }
 
 /* One read from source @i into @buf; 0 if it gave nothing.  @rl: the caller's own limiter. */
@@ -73,6 +83,7 @@ static size_t read_sources(struct reservoir *r, uint8_t *buf, size_t n)
 	for (size_t i = 0; i < r->n_sources; i++) {
 		size_t k = read_source(r, i, buf, n, &r->log_rl);
 
+		publish(r, i);
 		if (k > 0)
 			return k;
 	}
@@ -126,6 +137,7 @@ static void *reader_thread(void *arg)
 		if (k == 0)
 			(void)nanosleep(&rest, NULL);
 		pthread_mutex_lock(&r->lock);
+		publish(r, rd->index);
 		append(r, chunk, k);
 		explicit_bzero(chunk, k);
 		if (rd->ok != (k > 0))
@@ -242,10 +254,7 @@ size_t reservoir_stats(struct reservoir *r, struct reservoir_source_stat *ret, s
 	size_t n = MIN(max, r->n_sources);
 
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < n; i++)
-		ret[i] = (struct reservoir_source_stat){ r->sources[i].ops->name,
-							 r->sources[i].state,
-							 r->sources[i].bytes };
+	memcpy(ret, r->stat, n * sizeof(*ret));
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }

@@ -43,7 +43,8 @@ struct reservoir {
 	uint8_t buf[RESERVOIR_SIZE];
 	size_t head, len;       /* ring: unread bytes start at buf[head] */
 	char names[EGD_CONF_MAX_SOURCES][EGD_CONF_MAX_VALUE];
-	struct source sources[EGD_CONF_MAX_SOURCES];
+	struct source sources[EGD_CONF_MAX_SOURCES];     /* each read by its thread alone */
+	struct reservoir_source_stat stat[EGD_CONF_MAX_SOURCES];  /* their counts, under lock */
 	size_t n_sources;
 	struct ratelimit log_rl;        /* reads before reservoir_start() */
 };
