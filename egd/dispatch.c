@@ -50,7 +50,8 @@ int dispatch_modify(struct dispatch *d, struct dispatch_file *f, uint32_t events
 	return 0;
 }
 
-/* Stop watching; the fd stays open (its owner closes it). Later events of this batch are dropped. */
+/* Stop watching; the fd stays open (its owner closes it).  Later events of this batch
+ * are dropped. */
 void dispatch_remove(struct dispatch *d, struct dispatch_file *f)
 {
 	if (f->fd >= 0)

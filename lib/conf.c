@@ -34,7 +34,8 @@ struct key {
 };
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
-#define CREDIT(k) offsetof(struct config, credit[k]), sizeof(unsigned), 0, 8, "0 to 8 (bits per byte)"
+#define CREDIT(k) offsetof(struct config, credit[k]), sizeof(unsigned), 0, 8, \
+	"0 to 8 (bits per byte)"
 
 static const struct key keys[] = {
 	{ "sources", T_SOURCES, 0, 0, 0, 0,

@@ -81,7 +81,8 @@ static int parse_u64(const char **p, const char *end, uint64_t *ret)
 	return 0;
 }
 
-/* "PRIO,SEQ,TS_USEC,FLAGS[,...];MESSAGE\n[ KEY=VALUE\n...]" (Documentation/ABI/testing/dev-kmsg). */
+/* "PRIO,SEQ,TS_USEC,FLAGS[,...];MESSAGE\n[ KEY=VALUE\n...]"
+ * (Documentation/ABI/testing/dev-kmsg). */
 int fork_kmsg_parse(const char *rec, size_t n, struct fork_kmsg *ret)
 {
 	const char *p = rec, *end = rec + n, *msg, *eol;
