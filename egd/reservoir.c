@@ -102,10 +102,15 @@ static void append(struct reservoir *r, const uint8_t *data, size_t n)
 	r->len += n;
 }
 
-/* Under the lock: should reader @i read now? */
+/* Under the lock: should reader @i read now?  Once at start in any case, so that
+ * a source that does not work is reported then, not when the reservoir runs low. */
 static bool wanted(struct reservoir *r, size_t i)
 {
-	if (r->stopping || r->len > RESERVOIR_SIZE - RESERVOIR_CHUNK)
+	if (r->stopping)
+		return false;
+	if (!r->readers[i].tried)
+		return true;
+	if (r->len > RESERVOIR_SIZE - RESERVOIR_CHUNK)
 		return false;
 	if (i == 0 || r->len < RESERVOIR_SIZE / 4 * 3)
 		return true;
@@ -134,10 +139,14 @@ static void *reader_thread(void *arg)
 		}
 		pthread_mutex_unlock(&r->lock);
 		k = read_source(r, rd->index, chunk, sizeof(chunk), &rd->log_rl);
-		if (k == 0)
-			(void)nanosleep(&rest, NULL);
 		pthread_mutex_lock(&r->lock);
+		rd->tried = true;
 		publish(r, rd->index);
+		if (k == 0) {
+			pthread_mutex_unlock(&r->lock);
+			(void)nanosleep(&rest, NULL);
+			pthread_mutex_lock(&r->lock);
+		}
 		append(r, chunk, k);
 		explicit_bzero(chunk, k);
 		if (rd->ok != (k > 0))

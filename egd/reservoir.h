@@ -28,6 +28,7 @@ struct reservoir_reader {
 	size_t index;
 	pthread_t thread;
 	bool ok;                /* its last read gave bytes */
+	bool tried;             /* it read once */
 	struct ratelimit log_rl;
 };
 

@@ -18,14 +18,16 @@
 
 int log_max_level = LOG_INFO;
 
-/* "<N>" tells journald the priority; on a console (the initramfs) it is noise. */
+/* "<N>" tells journald the priority; on a console (the initramfs) it is noise.
+ * Atomic: virtseed-egd's refill threads log too (each finds the same answer). */
 static bool log_prefix(void)
 {
-	static int prefix = -1;
+	static _Atomic int prefix = -1;
+	int p = prefix;
 
-	if (prefix < 0)
-		prefix = getenv("JOURNAL_STREAM") || !isatty(STDERR_FILENO);
-	return prefix;
+	if (p < 0)
+		prefix = p = getenv("JOURNAL_STREAM") || !isatty(STDERR_FILENO);
+	return p;
 }
 
 void log_internal(int level, int error, const char *fmt, ...)
