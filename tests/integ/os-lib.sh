@@ -165,13 +165,17 @@ initramfs_count() {
 # os_host_package [RUN_DEBDIR]: 5, the host packages of this release, installed with dpkg
 # into a root of their own (os-base.sh SUITE host: systemd and libvirt's library, no
 # libvirtd): their units verified there and enabled by their postinsts, virtseed-libvirt
-# run against the release's libraries, both purged again; then the distributor of
-# RUN_DEBDIR's (default: the same; another when this machine runs an older release),
-# unpacked, started with the configuration it ships (EGD "os"; its control socket moved
-# into the test's directory).
+# run against the release's libraries, both purged again; then os_host_egd RUN_DEBDIR.
 os_host_package() {
-	local host=$BOOT_WORK/host
 	os_host_root_check
+	os_host_egd "$@"
+}
+
+# os_host_egd [RUN_DEBDIR]: the distributor of RUN_DEBDIR's host package (default: this
+# release's; another when this machine runs an older release), unpacked, started with the
+# configuration it ships (EGD "os"; its control socket moved into the test's directory).
+os_host_egd() {
+	local host=$BOOT_WORK/host
 	dpkg-deb -x "$(ls "${1:-$OS_DEBS}"/virtseed-egd_*.deb)" "$host"
 	VIRTSEED_EGD=$host/usr/sbin/virtseed-egd
 	grep -qx 'control = /run/virtseed-egd/control' "$host/etc/virtseed/virtseed-egd.conf" ||
