@@ -58,6 +58,7 @@ EXTRA_DIST += bench/boot.sh bench/RESULTS-boot.md bench/boot-timeline.png
 
 # Whole-OS guests: Debian's own root, kernel and initramfs, virtseed's packages installed with
 # dpkg, booted to multi-user.target (root; skip 77 without mmdebstrap or QEMU).
-os_boot_tests = tests/integ/debian-lintian.sh tests/integ/os-bookworm.sh tests/integ/os-trixie.sh
+os_boot_tests = tests/integ/debian-lintian.sh tests/integ/os-bookworm.sh tests/integ/os-trixie.sh \
+	tests/integ/os-dracut.sh
 TESTS += $(os_boot_tests)
 EXTRA_DIST += $(os_boot_tests) tests/integ/os-lib.sh tests/guest/os-base.sh tests/guest/os-debs.sh

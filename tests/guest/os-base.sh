@@ -5,6 +5,8 @@
 #   os-base.sh SUITE KIND      SUITE: bookworm | trixie
 # KIND os: a bootable guest (the distribution's kernel, systemd, initramfs-tools, rngd for
 #          bench/os-boot.sh); os-dracut: the same with dracut instead of initramfs-tools;
+# KIND host: the runtime of the host packages (systemd, libvirt's client library) for
+#            os_host_package in tests/integ/os-lib.sh;
 # KIND build: a buildd chroot with virtseed's build dependencies (tests/guest/os-debs.sh).
 set -eu
 suite=$1 kind=$2
@@ -26,10 +28,11 @@ guest=linux-image-amd64,systemd,systemd-sysv,udev,kmod,procps,rng-tools5,libgcry
 case $kind in
 os) variant=minbase pkgs=$guest,initramfs-tools ;;
 os-dracut) variant=minbase pkgs=$guest,dracut ;;
+host) variant=minbase pkgs=systemd,procps,libvirt0,libxml2 ;;
 build)
 	variant=buildd
 	pkgs=debhelper,pkgconf,libcap-ng-dev,libgcrypt20-dev,libseccomp-dev,libsystemd-dev
-	pkgs=$pkgs,libcmocka-dev,$sysdev ;;
+	pkgs=$pkgs,libcmocka-dev,libvirt-dev,libxml2-dev,$sysdev ;;
 *) echo "os-base: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 

@@ -22,6 +22,7 @@ os_init() {
 	command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 missing"
 	BOOT_WORK=$(mktemp -d)
 	trap 'boot_cleanup' EXIT
+	OS_SUITE=$1
 	OS_BASE=$(sh "$top_srcdir/tests/guest/os-base.sh" "$1" "$2") || fail "os-base.sh $1 $2 failed"
 	OS_DEBS=$(sh "$top_srcdir/tests/guest/os-debs.sh" "$1") || fail "os-debs.sh $1 failed"
 	note "base $OS_BASE, packages $OS_DEBS"
@@ -31,14 +32,18 @@ os_init() {
 	os_prepare
 }
 
-# os_chroot CMD...: run CMD in the guest root with /proc, /sys and /dev mounted.
-os_chroot() {
+# os_chroot_at ROOT CMD...: run CMD in ROOT with /proc, /sys and /dev mounted;
+# os_chroot CMD...: in the guest root.
+os_chroot_at() {
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare -m --propagation private sh -c '
 		r=$1; shift
 		mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
 		mount --rbind /dev "$r/dev" && exec chroot "$r" "$@"
-	' sh "$OS_ROOT" "$@"
+	' sh "$@"
+}
+os_chroot() {
+	os_chroot_at "$OS_ROOT" "$@"
 }
 
 # The guest's identity and the test unit (not part of the packages).
@@ -78,15 +83,20 @@ EOT
 		"$OS_ROOT/etc/systemd/system/multi-user.target.wants/virtseed-report.service"
 }
 
-# os_install PACKAGE...: dpkg -i the built .debs of these packages into the guest root.
-os_install() {
-	local p debs=()
+# os_install_at ROOT PACKAGE...: dpkg -i the built .debs of these packages into ROOT;
+# os_install PACKAGE...: into the guest root.
+os_install_at() {
+	local p root=$1 debs=()
+	shift
 	for p; do
 		debs+=("$(ls "$OS_DEBS/${p}_"*.deb)")
 	done
-	cp "${debs[@]}" "$OS_ROOT/tmp/"
-	os_chroot sh -c 'cd /tmp && dpkg -i "$@" && rm -f "$@"' sh "${debs[@]##*/}" \
+	cp "${debs[@]}" "$root/tmp/"
+	os_chroot_at "$root" sh -c 'cd /tmp && dpkg -i "$@" && rm -f "$@"' sh "${debs[@]##*/}" \
 		>"$BOOT_WORK/dpkg.log" 2>&1 || { cat "$BOOT_WORK/dpkg.log"; fail "dpkg -i failed"; }
+}
+os_install() {
+	os_install_at "$OS_ROOT" "$@"
 }
 
 # os_disk: the guest's disk, kernel and initramfs from the root as it is now.
@@ -152,28 +162,85 @@ initramfs_count() {
 	lsinitramfs "$BOOT_WORK/initrd.img" | grep -cE "$1"
 }
 
-# os_host_package [RUN_DEBDIR]: 5, the host package of this release: installed with dpkg
-# into the root, its units verified there and enabled by its postinst, purged again; then
-# the distributor of RUN_DEBDIR's (default: the same; another when this machine runs an
-# older release), unpacked, started with the configuration it ships (EGD "os").
+# os_host_package [RUN_DEBDIR]: 5, the host packages of this release, installed with dpkg
+# into a root of their own (os-base.sh SUITE host: systemd and libvirt's library, no
+# libvirtd): their units verified there and enabled by their postinsts, virtseed-libvirt
+# run against the release's libraries, both purged again; then os_host_egd RUN_DEBDIR.
 os_host_package() {
+	os_host_root_check
+	os_host_egd "$@"
+}
+
+# os_host_egd [RUN_DEBDIR]: the distributor of RUN_DEBDIR's host package (default: this
+# release's; another when this machine runs an older release), unpacked, started with the
+# configuration it ships (EGD "os"; its control socket moved into the test's directory).
+os_host_egd() {
 	local host=$BOOT_WORK/host
-	os_install virtseed-egd
-	# shellcheck disable=SC2016 # expanded in the chroot
-	os_chroot sh -c 'systemd-analyze verify --man=no \
-		$(dpkg -L virtseed-egd | grep -E "/system/virtseed-egd\.(service|socket)$")' \
-		>"$BOOT_WORK/verify.log" 2>&1 || { cat "$BOOT_WORK/verify.log"
-		fail "systemd-analyze verify of the host package's units"; }
-	[ ! -s "$BOOT_WORK/verify.log" ] || { cat "$BOOT_WORK/verify.log"; fail "verify complained"; }
-	[ -L "$OS_ROOT/etc/systemd/system/sockets.target.wants/virtseed-egd.socket" ] ||
-		fail "the host package's postinst did not enable virtseed-egd.socket"
-	os_chroot dpkg -P virtseed-egd >"$BOOT_WORK/purge-egd.log" 2>&1 ||
-		{ cat "$BOOT_WORK/purge-egd.log"; fail "dpkg -P virtseed-egd"; }
-	[ ! -e "$OS_ROOT/etc/systemd/system/sockets.target.wants/virtseed-egd.socket" ] ||
-		fail "purging the host package left virtseed-egd.socket enabled"
 	dpkg-deb -x "$(ls "${1:-$OS_DEBS}"/virtseed-egd_*.deb)" "$host"
 	VIRTSEED_EGD=$host/usr/sbin/virtseed-egd
-	egd_start os --config "$host/etc/virtseed/virtseed-egd.conf"
+	grep -qx 'control = /run/virtseed-egd/control' "$host/etc/virtseed/virtseed-egd.conf" ||
+		fail "the shipped distributor configuration has no control socket for virtseed-libvirt"
+	sed "s|^control = .*|control = $BOOT_WORK/os.control|" \
+		"$host/etc/virtseed/virtseed-egd.conf" >"$BOOT_WORK/host-egd.conf"
+	egd_start os --config "$BOOT_WORK/host-egd.conf"
+	for _ in $(seq 30); do
+		[ -S "$BOOT_WORK/os.control" ] && break
+		sleep 0.1
+	done
+	grep -qF "Control socket '$BOOT_WORK/os.control' for uid 0." "$BOOT_WORK/os.egd.log" ||
+		{ cat "$BOOT_WORK/os.egd.log"; fail "the shipped configuration opened no control socket"; }
+}
+
+# os_host_root_check: the host packages in a root of this release's host kind.
+os_host_root_check() {
+	local root=$BOOT_WORK/host-root base
+	base=$(sh "$top_srcdir/tests/guest/os-base.sh" "$OS_SUITE" host) ||
+		fail "os-base.sh $OS_SUITE host failed"
+	mkdir -p "$root"
+	tar -xf "$base" -C "$root"
+	os_install_at "$root" virtseed-egd virtseed-libvirt
+	os_verify_units "$root" virtseed-egd virtseed-libvirt
+	os_host_enabled "$root" sockets.target.wants/virtseed-egd.socket ||
+		fail "the host package's postinst did not enable virtseed-egd.socket"
+	os_host_enabled "$root" multi-user.target.wants/virtseed-libvirt.service ||
+		fail "virtseed-libvirt's postinst did not enable virtseed-libvirt.service"
+	os_chroot_at "$root" virtseed-libvirt --help >"$BOOT_WORK/lv-help.log" 2>&1 ||
+		{ cat "$BOOT_WORK/lv-help.log"; fail "the packaged virtseed-libvirt does not run"; }
+	grep -q '^Usage: virtseed-libvirt' "$BOOT_WORK/lv-help.log" ||
+		{ cat "$BOOT_WORK/lv-help.log"; fail "virtseed-libvirt --help printed no usage"; }
+	os_host_purge "$root" virtseed-libvirt
+	[ ! -e "$root/usr/sbin/virtseed-libvirt" ] || fail "purging virtseed-libvirt left its binary"
+	! os_host_enabled "$root" multi-user.target.wants/virtseed-libvirt.service ||
+		fail "purging virtseed-libvirt left virtseed-libvirt.service enabled"
+	os_host_enabled "$root" sockets.target.wants/virtseed-egd.socket ||
+		fail "purging virtseed-libvirt disabled virtseed-egd.socket"
+	os_host_purge "$root" virtseed-egd
+	! os_host_enabled "$root" sockets.target.wants/virtseed-egd.socket ||
+		fail "purging the host package left virtseed-egd.socket enabled"
+	[ ! -e "$root/etc/virtseed/virtseed-egd.conf" ] || fail "purging virtseed-egd left its conffile"
+}
+
+# os_verify_units ROOT PACKAGE...: systemd-analyze verify, silent, on their installed units.
+os_verify_units() {
+	local root=$1
+	shift
+	# shellcheck disable=SC2016 # expanded in the chroot
+	os_chroot_at "$root" sh -c 'systemd-analyze verify --man=no \
+		$(dpkg -L "$@" | grep -E "/systemd/system/[^/]+\.(service|socket)$")' sh "$@" \
+		>"$BOOT_WORK/verify.log" 2>&1 || { cat "$BOOT_WORK/verify.log"
+		fail "systemd-analyze verify of the units of $*"; }
+	[ ! -s "$BOOT_WORK/verify.log" ] || { cat "$BOOT_WORK/verify.log"; fail "verify complained"; }
+}
+
+# os_host_enabled ROOT WANTS/UNIT: the unit is enabled there (a symlink in /etc).
+os_host_enabled() {
+	[ -L "$1/etc/systemd/system/$2" ]
+}
+
+# os_host_purge ROOT PACKAGE: dpkg -P.
+os_host_purge() {
+	os_chroot_at "$1" dpkg -P "$2" >"$BOOT_WORK/purge-$2.log" 2>&1 ||
+		{ cat "$BOOT_WORK/purge-$2.log"; fail "dpkg -P $2"; }
 }
 
 # os_guest_package: dpkg -i the guest package; its trigger rebuilds the initramfs with it.
