@@ -37,14 +37,14 @@ function ratio(key, other,   o) {
   n[key]++; for (c = 4; c <= NF; c++) v[key, n[key], c - 3] = $c; if (NF - 3 > cols) cols = NF - 3 }
 END {
 	nl = split(labels, lab, " ")
-	printf "%-16s %-9s %5s", "scenario", "variant", "boots"
+	printf "%-24s %-9s %5s", "scenario", "variant", "boots"
 	for (c = 1; c <= nl; c++) printf " %8s %8s %8s", lab[c] " med", "min", "max"
 	printf " %8s %8s\n", "/" base, "/" peer
 	for (i = 1; i <= m; i++)
 		for (c = 1; c <= nl; c++) line[i] = line[i] stats(order[i], c)
 	for (i = 1; i <= m; i++) {
 		key = order[i]
-		printf "%-16s %-9s %5d%s %8s %8s\n", sc[key], var[key], n[key], line[i],
+		printf "%-24s %-9s %5d%s %8s %8s\n", sc[key], var[key], n[key], line[i],
 			ratio(key, base), ratio(key, peer)
 	}
 }' "$tsv"

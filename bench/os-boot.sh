@@ -112,7 +112,7 @@ image() {
 
 # boot_variant SCENARIO DIR VARIANT ROUND APPEND [QEMU_ARGS...]: one boot, one results line.
 boot_variant() {
-	local sc=$1 dir=$2/$3 var=$3 i=$4 append=$5 log crng ready mu
+	local sc=$1 dir=$2/$3 var=$3 i=$4 append=$5 log crng ready mu init
 	shift 5
 	log=$out/$sc-$var-$i.log
 	ln -sf "$dir/vmlinuz" "$BOOT_WORK/vmlinuz"
@@ -122,8 +122,9 @@ boot_variant() {
 	crng=$(log_ts 'random: crng init done' "$log")
 	ready=$(journal_ts "Started $( [ "$var" = rngd ] && echo rngd || echo virtseed)\.service" "$log")
 	mu=$(journal_ts 'Reached target multi-user\.target' "$log")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$var" "$i" "${crng:-unseeded}" "${ready:--}" \
-		"${mu:--}" >>"$out/results.tsv"
+	init=$(log_ts 'Run /init as init process' "$log")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$var" "$i" "${crng:-unseeded}" "${ready:--}" \
+		"${mu:--}" "${init:--}" >>"$out/results.tsv"
 	note "$sc $var #$i: crng ${crng:-unseeded}, service ${ready:--}, multi-user ${mu:--}"
 }
 # journal_ts REGEX LOG: monotonic seconds of the first reported journal line matching.
@@ -167,15 +168,15 @@ if [ -z "$plot_only" ]; then
 	done
 fi
 
-# Table: times from kernel start; ratios of the crng medians against stock and rngd.
-boot_table "$out/results.tsv" stock rngd 60 crng service multi-user | tee "$out/table.txt"
+# Table: times from kernel start (results.tsv: crng, ready, target, /init); ratios of the crng medians against stock and rngd.
+boot_table "$out/results.tsv" stock rngd 60 crng ready target | tee "$out/table.txt"
 
 # Timeline: the first boot of each variant per scenario, one row each.
 for sc in $(cut -f1 "$out/results.tsv" | uniq); do
 	for var in "${VARIANTS[@]}"; do
 		awk -F'\t' -v sc="$sc" -v var="$var" '$1 == sc && $2 == var && !done {
 			done = 1; if ($4 == "unseeded") $4 = "-"
-			printf "%s %s %s %s\n", var, $4, $5, $6 }' "$out/results.tsv"
+			printf "%s %s %s %s %s\n", var, $4, $5, $6, $7 }' "$out/results.tsv"
 	done >"$out/$sc.timeline"
 done
 plot() {
@@ -183,6 +184,7 @@ plot() {
 	echo "set title '$1'"
 	echo "plot '$f' using (0):0:4:(0):ytic(1) with vectors nohead lw 8 lc rgb '#c0c0c0'" \
 		"title 'kernel start to multi-user.target'," \
+		"'' using 5:0 with points pt 3 ps 2 lc rgb '#7f7f7f' title '/init (initramfs) starts'," \
 		"'' using 2:0 with points pt 7 ps 2 lc rgb '#d62728' title 'crng init done'," \
 		"'' using 3:0 with points pt 5 ps 2 lc rgb '#1f77b4' title 'service started (READY=1)'," \
 		"'' using 4:0 with points pt 9 ps 2 lc rgb '#2ca02c' title 'multi-user.target'"
