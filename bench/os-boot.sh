@@ -168,7 +168,8 @@ if [ -z "$plot_only" ]; then
 	done
 fi
 
-# Table: times from kernel start (results.tsv: crng, ready, target, /init); ratios of the crng medians against stock and rngd.
+# Table: times from kernel start (results.tsv: crng, ready, target, /init); ratios of the
+# crng medians against stock and rngd.
 boot_table "$out/results.tsv" stock rngd 60 crng ready target | tee "$out/table.txt"
 
 # Timeline: the first boot of each variant per scenario, one row each.
