@@ -122,7 +122,7 @@ boot_variant() {
 	crng=$(log_ts 'random: crng init done' "$log")
 	ready=$(journal_ts "Started $( [ "$var" = rngd ] && echo rngd || echo virtseed)\.service" "$log")
 	mu=$(journal_ts 'Reached target multi-user\.target' "$log")
-	init=$(log_ts 'Run /init as init process' "$log")
+	init=$(log_ts 'Run .init as init process' "$log")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$var" "$i" "${crng:-unseeded}" "${ready:--}" \
 		"${mu:--}" "${init:--}" >>"$out/results.tsv"
 	note "$sc $var #$i: crng ${crng:-unseeded}, service ${ready:--}, multi-user ${mu:--}"
