@@ -35,6 +35,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 # shellcheck source=tests/integ/boot-lib.sh
 . "$top_srcdir/tests/integ/boot-lib.sh"
+# shellcheck source=bench/boot-report.sh
+. "$here/boot-report.sh"
 [ -n "$plot_only" ] || { boot_init; need_bins; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -83,31 +85,7 @@ APPEND="rd.virtseed.egd=/dev/virtio-ports/org.virtseed.egd" \
 }
 
 # Table: median, min, max per scenario and variant; ratios of medians against none and rngd.
-awk -F'\t' '
-function median(a, k,   i, j, t) {
-	for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-	return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
-}
-{ key = $1 SUBSEP $2; if (!(key in seen)) { seen[key] = 1; order[++m] = key }
-  if ($4 == "unseeded") uns[key]++; else { cnt[key]++; v[key, cnt[key]] = $4 } }
-END {
-	printf "%-10s %-9s %5s %9s %9s %9s %9s %9s\n", "scenario", "variant", "boots",
-		"median s", "min s", "max s", "/none", "/rngd"
-	for (i = 1; i <= m; i++) {
-		key = order[i]; split(key, p, SUBSEP); k = cnt[key]
-		if (k) {
-			delete a; mn = 1e9; mx = 0
-			for (j = 1; j <= k; j++) { a[j] = v[key, j] + 0; if (a[j] < mn) mn = a[j]; if (a[j] > mx) mx = a[j] }
-			med[key] = median(a, k)
-		}
-		r1 = r2 = "-"
-		if (k && (p[1] SUBSEP "none") in med) r1 = sprintf("%.2f", med[key] / med[p[1] SUBSEP "none"])
-		else if (k && (p[1] SUBSEP "none") in uns) r1 = sprintf("<%.3f", med[key] / 60)
-		if (k && (p[1] SUBSEP "rngd") in med) r2 = sprintf("%.2f", med[key] / med[p[1] SUBSEP "rngd"])
-		if (k) printf "%-10s %-9s %5d %9.3f %9.3f %9.3f %9s %9s\n", p[1], p[2], k + uns[key], med[key], mn, mx, r1, r2
-		else printf "%-10s %-9s %5d %9s %9s %9s %9s %9s\n", p[1], p[2], uns[key], ">60", ">60", ">60", "-", "-"
-	}
-}' "$out/results.tsv" | tee "$out/table.txt"
+boot_table "$out/results.tsv" none rngd 60 crng | tee "$out/table.txt"
 
 # Timeline: entropy_avail after /init, first boot of each variant.
 plot() {
