@@ -159,11 +159,8 @@ if [ -z "$plot_only" ]; then
 	command -v mmdebstrap >/dev/null || skip "mmdebstrap missing (tests/install-deps.sh)"
 	BOOT_WORK=$(mktemp -d)
 	trap 'boot_cleanup' EXIT
-	# The host package's distributor, with the configuration it ships (as os_host_package).
-	host=$BOOT_WORK/host
-	dpkg-deb -x "$(ls "$(debs bookworm)"/virtseed-egd_*.deb)" "$host" || fail "no virtseed-egd"
-	VIRTSEED_EGD=$host/usr/sbin/virtseed-egd
-	egd_start os --config "$host/etc/virtseed/virtseed-egd.conf"
+	# The host package's distributor, with the configuration it ships (as the os tests).
+	os_host_egd "$(debs bookworm)"
 	for sc in $only; do
 		scenario "$sc"
 	done
