@@ -168,7 +168,8 @@ int listeners_open(struct listeners *set, struct dispatch *d, struct clients *cl
 	int r;
 
 	*set = (struct listeners){ .dispatch = d, .clients = clients, .reg = reg,
-				   .log_rl = RATELIMIT_INIT(LOG_INTERVAL_USEC, 1) };
+				   .log_rl = RATELIMIT_INIT(LOG_INTERVAL_USEC, 1),
+				   .rest_rl = RATELIMIT_INIT(LOG_INTERVAL_USEC, 1) };
 	r = open_activated(set, ret_activated);
 	if (r < 0)
 		return r;
@@ -328,7 +329,7 @@ static bool accept_allowed(struct listener *l, uint64_t now)
 	l->resume_usec = now + MAX(tbucket_wait_usec(&l->accepts, now, 1), 1);
 	update_watch(set, l);
 	set->clients->accept_rested++;
-	if (ratelimit_below(&set->log_rl, now, NULL))
+	if (ratelimit_below(&set->rest_rl, now, NULL))
 		log_info("Connections on %s come faster than accept-rate=%u a second: "
 			 "the others wait in the backlog.", l->conf.address, rate);
 	return false;

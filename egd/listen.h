@@ -35,6 +35,7 @@ struct listeners {
 	struct registry *reg;
 	uint64_t paused_until;  /* fds ran out: not accepting until then, 0 = accepting */
 	struct ratelimit log_rl;
+	struct ratelimit rest_rl;       /* the accept-rate line: not silenced by the others */
 };
 
 int listeners_open(struct listeners *set, struct dispatch *d, struct clients *clients,

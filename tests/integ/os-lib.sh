@@ -183,8 +183,9 @@ os_host_egd() {
 	sed "s|^control = .*|control = $BOOT_WORK/os.control|" \
 		"$host/etc/virtseed/virtseed-egd.conf" >"$BOOT_WORK/host-egd.conf"
 	egd_start os --config "$BOOT_WORK/host-egd.conf"
-	for _ in $(seq 30); do
-		[ -S "$BOOT_WORK/os.control" ] && break
+	# Its setup logs the control socket before "Serving ...": give a loaded machine 15 s.
+	for _ in $(seq 150); do
+		grep -q '^<6>Serving ' "$BOOT_WORK/os.egd.log" && break
 		sleep 0.1
 	done
 	grep -qF "Control socket '$BOOT_WORK/os.control' for uid 0." "$BOOT_WORK/os.egd.log" ||
