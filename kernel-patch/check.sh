@@ -125,49 +125,18 @@ checkpatch() {
 	log "checkpatch.pl --no-tree: clean"
 }
 
-# stamp REV: what a kernel built from REV is cached on: its tree id and the fragment.
-stamp() {
-	{ git -C "$build/src" rev-parse "$1^{tree}"; cat "$here/config.fragment"; } |
-		sha256sum | cut -d' ' -f1
-}
-
-# built NAME REV: out-NAME holds the kernel of REV.
-built() {
-	local out=$build/out-$1
-	[ "$(cat "$out/.virtseed-stamp" 2>/dev/null)" = "$(stamp "$2")" ] &&
+# build_kernel NAME SRCDIR: tinyconfig + config.fragment, cached on the
+# source tree's git tree id and the fragment.
+build_kernel() {
+	local name=$1 srcdir=$2 out=$build/out-$1 stamp sym
+	stamp=$( { git -C "$srcdir" rev-parse 'HEAD^{tree}'; cat "$here/config.fragment"; } |
+		sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$out/.virtseed-stamp" 2>/dev/null)" = "$stamp" ] &&
 		[ -f "$out/arch/x86/boot/bzImage" ] &&
-		[ -f "$out/drivers/char/hw_random/virtio-rng.ko" ]
-}
-
-# Both kernels from one work tree (src-patched): the baseline at base, then the
-# patched kernel from a copy of the baseline's objects, so that make rebuilds only
-# what the series touches (kbuild compares mtimes and command lines; both builds
-# name the same source directory).
-build_kernels() {
-	if built baseline base; then
-		log "baseline kernel: up to date (cached)"
-	else
-		git -C "$build/src-patched" checkout -q -f --detach base
-		build_kernel baseline "$build/src-patched"
-		stamp base > "$build/out-baseline/.virtseed-stamp"
-	fi
-	prepare_patched
-	if built patched "$(git -C "$build/src-patched" rev-parse HEAD)"; then
-		log "patched kernel: up to date (cached)"
+		[ -f "$out/drivers/char/hw_random/virtio-rng.ko" ]; then
+		log "$name kernel: up to date (cached)"
 		return 0
 	fi
-	rm -rf "$build/out-patched"
-	cp -a "$build/out-baseline" "$build/out-patched"
-	rm -f "$build/out-patched/.virtseed-stamp"
-	build_kernel patched "$build/src-patched"
-	stamp "$(git -C "$build/src-patched" rev-parse HEAD)" > \
-		"$build/out-patched/.virtseed-stamp"
-}
-
-# build_kernel NAME SRCDIR: tinyconfig + config.fragment into out-NAME (make
-# reuses what is there and still up to date).
-build_kernel() {
-	local name=$1 srcdir=$2 out=$build/out-$1 sym
 	log "building the $name kernel (make -j$jobs, a few minutes)"
 	mkdir -p "$out"
 	rm -f "$out/.virtseed-stamp"
@@ -183,6 +152,7 @@ build_kernel() {
 	make -s --no-print-directory -C "$srcdir" O="$out" ARCH=$arch -j"$jobs" bzImage modules > "$out/build.log" 2>&1 ||
 		{ tail -30 "$out/build.log"; die "$name kernel build failed (see $out/build.log)"; }
 	log "$name kernel built in $((SECONDS - t0)) s"
+	echo "$stamp" > "$out/.virtseed-stamp"
 }
 
 main() {
@@ -199,7 +169,8 @@ main() {
 	check_base
 	prepare_patched
 	checkpatch
-	build_kernels
+	build_kernel baseline "$build/src"
+	build_kernel patched "$build/src-patched"
 
 	log "building the guest initramfs"
 	gcc -static -Os -Wall -Wextra -Werror -o "$build/hwrng-probe" "$here/test/hwrng-probe.c"
