@@ -146,7 +146,8 @@ os_boot() {
 
 # report LOG KEY: the value the guest reported for KEY.
 report() {
-	sed -n "s/.*virtseed-report: $2 //p" "$1" | head -n1
+	# A kernel message may land in the middle of the line on the shared console: cut it.
+	sed -n "s/.*virtseed-report: $2 //p" "$1" | head -n1 | sed 's/\[ *[0-9]*\.[0-9]*\] .*//'
 }
 
 # assert_service LOG: virtseed.service active (READY=1 received), its status the counters.
