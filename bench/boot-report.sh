@@ -1,5 +1,24 @@
 # shellcheck shell=bash
-# boot-report.sh: the table of bench/boot.sh and bench/os-boot.sh (sourced).
+# boot-report.sh: the options and the table of bench/boot.sh and bench/os-boot.sh (sourced).
+
+# bench_options DEFAULT_OUT DEFAULT_SCENARIOS "$@": their common options into n, out (-o),
+# only (-s: the scenarios to run, blank-separated), keep (-k) and plot_only (-p: run none).
+# shellcheck disable=SC2034 # the variables are the caller's
+bench_options() {
+	local opt OPTIND=1
+	n=3 out=$1 only=$2 keep='' plot_only=''
+	shift 2
+	while getopts n:o:s:kp opt; do
+		case $opt in
+		n) n=$OPTARG ;;
+		o) out=$OPTARG ;;
+		s) only=$OPTARG ;;
+		k) keep=1 ;;
+		p) plot_only=1 only='' keep=1 ;;
+		*) exit 2 ;;
+		esac
+	done
+}
 
 # boot_table TSV BASE PEER LIMIT LABEL...: per scenario and variant the boots, then median,
 # min and max of each time column (one LABEL each; TSV: scenario, variant, boot, times), and

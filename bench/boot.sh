@@ -19,24 +19,13 @@
 # A boot not seeded by entropy_boot.max (60 s) counts as unseeded; such variants are
 # booted once, as every boot costs the full 60 s.
 set -u
-n=3 out=${BOOT_BENCH_OUT:-bench-boot.out} only='' keep=''
-plot_only=''
-while getopts n:o:s:kp opt; do
-	case $opt in
-	n) n=$OPTARG ;;
-	o) out=$OPTARG ;;
-	s) only=" $OPTARG " ;;
-	k) keep=1 ;;
-	p) plot_only=1 only=' none ' keep=1 ;;
-	*) exit 2 ;;
-	esac
-done
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 # shellcheck source=tests/integ/boot-lib.sh
 . "$top_srcdir/tests/integ/boot-lib.sh"
 # shellcheck source=bench/boot-report.sh
 . "$here/boot-report.sh"
+bench_options "${BOOT_BENCH_OUT:-bench-boot.out}" 's1 s1-shell s1-itools s2 s2-itools s3' "$@"
 [ -n "$plot_only" ] || { boot_init; need_bins; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -47,7 +36,7 @@ out=$(cd "$out" && pwd)
 run() {
 	local sc=$1 var=$2 kind=$3 flavor=$4 runs=$5 img i log t
 	shift 5
-	[ -z "$only" ] || [[ $only == *" $sc "* ]] || return 0
+	[[ " $only " == *" $sc "* ]] || return 0
 	img=$(boot_image "$kind" "$flavor") || fail "$kind $flavor: image build failed"
 	for i in $(seq "$runs"); do
 		log=$out/$sc-$var-$i.log

@@ -19,24 +19,15 @@
 # virtseed-egd) | rdrand (no virtio-rng, -cpu max: RDRAND not trusted by the kernel).
 # A CRNG not ready 60 s after kernel start counts as unseeded; such a variant is booted once.
 set -u
-n=3 out=${OS_BOOT_OUT:-bench-os-boot.out} keep='' plot_only=''
-only='bookworm-itools-virtio bookworm-itools-rdrand bookworm-dracut-virtio bookworm-dracut-rdrand'
-while getopts n:o:s:kp opt; do
-	case $opt in
-	n) n=$OPTARG ;;
-	o) out=$OPTARG ;;
-	s) only=$OPTARG ;;
-	k) keep=1 ;;
-	p) plot_only=1 only='' keep=1 ;;
-	*) exit 2 ;;
-	esac
-done
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 # shellcheck source=tests/integ/os-lib.sh
 . "$top_srcdir/tests/integ/os-lib.sh"
 # shellcheck source=bench/boot-report.sh
 . "$here/boot-report.sh"
+bench_options "${OS_BOOT_OUT:-bench-os-boot.out}" \
+	'bookworm-itools-virtio bookworm-itools-rdrand bookworm-dracut-virtio bookworm-dracut-rdrand' \
+	"$@"
 VARIANTS=(stock rngd virtseed)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
