@@ -3,10 +3,11 @@
  * (systemd finds them mounted and keeps them), seeds, then execs the real init with the
  * kernel's argv and environment whatever happened.  With a virtio-rng device it loads the
  * driver (finit_module, as modprobe would) and the kernel's hwrng thread seeds; without, it
- * runs virtseed-initrd (drivers, `virtseedd --until-ready`) within a short budget.  Either
- * way virtseed-initrd.service runs the agent again once systemd is up (a no-op when ready).
- * rd.virtseed=0 leaves all of it out.  Modules come from its own modules.dep lookup, not
- * libkmod: loading libkmod's libraries costs tens of ms under TCG (bench/RESULTS-boot.md).
+ * runs virtseed-initrd (drivers, `virtseedd --until-ready`) within a short budget.  If the
+ * CRNG is ready then, it leaves READY_MARK and systemd skips virtseed-initrd.service; if not,
+ * that unit runs the agent again with its full timeout.  rd.virtseed=0 leaves all of it out.
+ * Modules come from its own modules.dep lookup, not libkmod: loading libkmod's libraries
+ * costs tens of ms under TCG (bench/RESULTS-boot.md).
  * C, not a script: every exec costs ~0.1 s on a TCG guest, and there systemd's first initrd
  * unit starts seconds after /init.
  */
@@ -14,11 +15,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
@@ -32,6 +35,8 @@
 #define REAL_INIT LIBEXEC "real-init"
 #define FALLBACK_INIT "/sbin/init"
 #define BUDGET_FILE "/etc/virtseed/preinit-timeout"
+#define READY_DIR "/run/virtseed"
+#define READY_MARK READY_DIR "/preinit-ready" /* virtseed-initrd.service: ConditionPathExists=! */
 #define BUDGET_DEFAULT 2
 #define BUDGET_MAX 3600
 #define HWRNG_WAIT_MSEC 500 /* the agent's default hwrng-timeout */
@@ -46,6 +51,9 @@ static const struct api_fs {
 	{ "proc", "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
 	{ "sysfs", "/sys", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
 	{ "devtmpfs", "/dev", "mode=0755", MS_NOSUID },
+	/* As systemd mounts it (TMPFS_LIMITS_RUN), so that it keeps it, and READY_MARK. */
+	{ "tmpfs", "/run", "mode=0755,size=20%,nr_inodes=800k",
+	  MS_NOSUID | MS_NODEV | MS_STRICTATIME },
 };
 
 /* A directory on another device than / is a mount point (nothing nests here yet). */
@@ -103,7 +111,8 @@ static void run_helper(void)
 		if (errno != EINTR)
 			return;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fprintf(stderr, "virtseed-preinit: not seeded yet; virtseed-initrd.service tries again\n");
+		fprintf(stderr,
+			"virtseed-preinit: not seeded yet; virtseed-initrd.service tries again\n");
 }
 
 /* Does a word of the kernel command line satisfy PRED(word, ARG)? */
@@ -255,6 +264,31 @@ static bool wait_crng_ready(int timeout_msec)
 	return r > 0;
 }
 
+/* The kernel's own answer: getrandom() without blocking succeeds once the CRNG is ready. */
+static bool crng_ready(void)
+{
+	uint8_t byte;
+
+	return getrandom(&byte, sizeof(byte), GRND_NONBLOCK) == 1;
+}
+
+/* Tell virtseed-initrd.service that there is nothing left to do (it would exec to find so). */
+static void mark_ready(void)
+{
+	int fd;
+
+	if (mkdir(READY_DIR, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "virtseed-preinit: cannot create %s: %m\n", READY_DIR);
+		return;
+	}
+	fd = open(READY_MARK, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "virtseed-preinit: cannot create %s: %m\n", READY_MARK);
+		return;
+	}
+	close(fd);
+}
+
 static void seed(void)
 {
 	if (has_virtio_rng_pci() && !cmdline_has(word_blacklists, "virtio_rng") &&
@@ -273,10 +307,13 @@ int main(int argc, char *argv[])
 {
 	(void)argc;
 	mount_api_fs();
-	if (cmdline_has(word_disables, NULL))
+	if (cmdline_has(word_disables, NULL)) {
 		fprintf(stderr, "virtseed-preinit: disabled by rd.virtseed=0\n");
-	else
+	} else {
 		seed();
+		if (crng_ready())
+			mark_ready();
+	}
 	execv(REAL_INIT, argv);
 	fprintf(stderr, "virtseed-preinit: cannot run %s: %m; trying %s\n", REAL_INIT,
 		FALLBACK_INIT);
