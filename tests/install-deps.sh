@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install what building, testing and benchmarking virtseed needs on Debian 12.
+# Install what building, testing and benchmarking virtseed needs on Debian 12 (with what
+# kernel-patch/check.sh needs, so that its background build installs nothing).
 # Services shipped by the peer packages (rngd, haveged, ...) are not started:
 # the benchmarks start their own instances side by side.
 set -eu
@@ -8,8 +9,9 @@ pkgs="autoconf automake libtool pkg-config make gcc clang file kmod cpio
  qemu-system-x86 busybox-static gnuplot-nox systemd python3
  rng-tools5 jitterentropy-rngd haveged
  dracut-core initramfs-tools-core shellcheck socat openssl
- mmdebstrap debhelper lintian dpkg-dev fakeroot e2fsprogs zstd
- libvirt-daemon-system libvirt-clients libvirt-dev libxml2-dev python3-libvirt"
+ mmdebstrap debhelper dpkg-dev fakeroot e2fsprogs zstd cryptsetup-bin
+ libvirt-daemon-system libvirt-clients libvirt-dev libxml2-dev python3-libvirt
+ linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils git"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -3,11 +3,13 @@
 # uses, as a tarball, and print its path.  Cached in $VIRTSEED_CACHE/os under a hash of
 # every input (this script, suite, kind, mirror, package list).
 #   os-base.sh SUITE KIND      SUITE: bookworm | trixie
-# KIND os: a bootable guest (the distribution's kernel, systemd, initramfs-tools, rngd for
-#          bench/os-boot.sh); os-dracut: the same with dracut instead of initramfs-tools;
+# KIND os: a bootable guest (the distribution's kernel, systemd, initramfs-tools, cryptsetup
+#          for a LUKS volume opened in the initramfs, rngd for bench/os-boot.sh);
+#          os-dracut: the same with dracut instead of initramfs-tools;
 # KIND host: the runtime of the host packages (systemd, libvirt's client library) for
 #            os_host_package in tests/integ/os-lib.sh;
-# KIND build: a buildd chroot with virtseed's build dependencies (tests/guest/os-debs.sh).
+# KIND build: a buildd chroot with virtseed's build dependencies and lintian
+#            (tests/guest/os-debs.sh).
 set -eu
 suite=$1 kind=$2
 cache=${VIRTSEED_CACHE:-/var/cache/virtseed-tests}/os
@@ -20,19 +22,19 @@ mirror=${VIRTSEED_MIRROR:-$(sed -n -e 's|^URIs: *\(http[^ ]*/debian\)/*$|\1|p' \
 mirror=${mirror:-http://deb.debian.org/debian}
 
 case $suite in
-bookworm) sysdev=systemd ;;
-trixie) sysdev=systemd-dev ;;
+bookworm) sysdev=systemd crypt=cryptsetup ;;
+trixie) sysdev=systemd-dev crypt=cryptsetup,systemd-cryptsetup ;;
 *) echo "os-base: unknown suite '$suite'" >&2; exit 2 ;;
 esac
 guest=linux-image-amd64,systemd,systemd-sysv,udev,kmod,procps,rng-tools5,libgcrypt20
 case $kind in
-os) variant=minbase pkgs=$guest,initramfs-tools ;;
-os-dracut) variant=minbase pkgs=$guest,dracut ;;
+os) variant=minbase pkgs=$guest,initramfs-tools,cryptsetup-initramfs ;;
+os-dracut) variant=minbase pkgs=$guest,dracut,$crypt ;;
 host) variant=minbase pkgs=systemd,procps,libvirt0,libxml2 ;;
 build)
 	variant=buildd
 	pkgs=debhelper,pkgconf,libcap-ng-dev,libgcrypt20-dev,libseccomp-dev,libsystemd-dev
-	pkgs=$pkgs,libcmocka-dev,libvirt-dev,libxml2-dev,$sysdev ;;
+	pkgs=$pkgs,libcmocka-dev,libvirt-dev,libxml2-dev,$sysdev,lintian ;;
 *) echo "os-base: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 

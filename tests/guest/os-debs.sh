@@ -3,7 +3,10 @@
 # (tests/guest/os-base.sh SUITE build), so that they link against that release's
 # libraries, and print the directory holding the .debs, the .changes and the build log.
 # `dpkg-buildpackage -us -uc -b` runs on a copy of the tree: the tree is not touched.
-# Cached in $VIRTSEED_CACHE/debs under a hash of the tree's files and the chroot.
+# That release's lintian then checks them (lintian.log, its exit status in lintian.rc:
+# tests/integ/debian-lintian.sh reads them).
+# Cached in $VIRTSEED_CACHE/debs under a hash of the chroot and of the tree's files but the
+# integration tests and benchmarks (tests/integ/, bench/: in no package).
 #   os-debs.sh SUITE
 set -eu
 suite=$1
@@ -22,8 +25,10 @@ tree_files() {
 }
 
 base=$(sh "$here/os-base.sh" "$suite" build)
-key=$( (cat "$0"; echo "$base"; cd "$src" && tree_files | while read -r f; do
-	[ -f "$f" ] && sha256sum "$f"; done) | sha256sum | cut -c1-16)
+key=$( (cat "$0"; echo "$base"; cd "$src" &&
+	tree_files | grep -v -e '^tests/integ/' -e '^bench/' | while read -r f; do
+		[ -f "$f" ] && sha256sum "$f"
+	done) | sha256sum | cut -c1-16)
 out=$cache/$suite-$key
 if [ -s "$out/build.log" ] && ls "$out"/virtseed_*.deb >/dev/null 2>&1; then
 	echo "$out"
@@ -43,12 +48,15 @@ mkdir -p "$out"
 if ! unshare -m --propagation private sh -c '
 	mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" &&
 	chroot "$1" sh -c "cd /build/virtseed &&
-		DEB_BUILD_OPTIONS=\"nocheck parallel=2\" dpkg-buildpackage -us -uc -b"
+		DEB_BUILD_OPTIONS=\"nocheck parallel=2\" dpkg-buildpackage -us -uc -b && cd /build &&
+		{ lintian --fail-on error,warning --pedantic --info virtseed_*.changes \
+			>lintian.log 2>&1; echo \$? >lintian.rc; }"
 ' sh "$root" >"$work/build.log" 2>&1; then
 	tail -40 "$work/build.log" >&2
 	echo "os-debs: dpkg-buildpackage failed in the $suite chroot" >&2
 	exit 1
 fi
-cp "$root"/build/*.deb "$root"/build/*.changes "$root"/build/*.buildinfo "$out/"
+cp "$root"/build/*.deb "$root"/build/*.changes "$root"/build/*.buildinfo \
+	"$root"/build/lintian.* "$out/"
 mv "$work/build.log" "$out/build.log"
 echo "$out"

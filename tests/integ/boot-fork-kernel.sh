@@ -9,6 +9,9 @@
 . "$(dirname "$0")/boot-fork-lib.sh"
 KERNEL=${KP_BZIMAGE:-${KP_BUILD_DIR:-$top_srcdir/kernel-patch/build}/out-patched/arch/x86/boot/bzImage}
 [ -f "$KERNEL" ] || skip "no patched kernel ($KERNEL): run make -C kernel-patch check first"
+# check.sh stamps a kernel once its build has finished (tests/run-all.sh builds it meanwhile).
+[ -n "${KP_BZIMAGE:-}" ] || [ -f "${KERNEL%/arch/x86/boot/bzImage}/.virtseed-stamp" ] ||
+	skip "the patched kernel's build has not finished"
 fork_init
 FORK_AGENT_ARGS="--log-level=debug --reseed-interval=0"
 

@@ -2,13 +2,16 @@
 # Debian 13 with dracut (Debian 13's dracut is dracut-ng) instead of initramfs-tools: its
 # 6.12 kernel and systemd 257, the guest package (built in a trixie chroot) installed with
 # dpkg, whose update-initramfs trigger dracut handles, booted under TCG to
-# multi-user.target.  The initramfs runs systemd, so /init is virtseed-preinit and the
-# initrd unit virtseed-initrd.service runs the agent after it.  The checks (os-lib.sh):
+# multi-user.target.  The initramfs runs systemd, so /init is virtseed-preinit; once it has
+# seeded, systemd skips the initrd unit virtseed-initrd.service.  The checks (os-lib.sh):
 #   1. virtio-rng fed by the host package's distributor: crng init done before udev
-#      coldplug in the initramfs, virtseed.service active (READY=1) with its counters,
-#      the initrd unit finished before the service started;
+#      coldplug and before systemd-cryptsetup opens a LUKS volume in the initramfs, by the
+#      pre-init before systemd started, the initrd unit skipped, virtseed.service active
+#      (READY=1) with its counters;
 #   3. rd.virtseed=0: neither the pre-init nor the initrd unit seeds, the service runs;
-#   2. no virtio-rng, -cpu max, random.trust_cpu=off: the pre-init's agent seeds from RDRAND.
+#   2. no virtio-rng, -cpu max, random.trust_cpu=off: the pre-init's agent seeds from RDRAND,
+#      before udev and the LUKS volume;
+#   4. dpkg -r / -P: dracut rebuilds the initramfs without virtseed, the system boots.
 # shellcheck source=tests/integ/os-lib.sh
 . "$(dirname "$0")/os-lib.sh"
 os_init trixie os-dracut
@@ -23,4 +26,5 @@ done
 os_check_virtio_rng trixie-dracut
 os_check_disabled trixie-dracut
 os_check_rdrand trixie-dracut
+os_check_removed trixie-dracut
 echo "ok: Debian 13 whole-OS boots with dracut"

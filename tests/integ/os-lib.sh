@@ -20,9 +20,10 @@ os_init() {
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
 	command -v mmdebstrap >/dev/null || skip "mmdebstrap missing (tests/install-deps.sh)"
 	command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 missing"
+	command -v cryptsetup >/dev/null || skip "cryptsetup missing (tests/install-deps.sh)"
 	BOOT_WORK=$(mktemp -d)
 	trap 'boot_cleanup' EXIT
-	OS_SUITE=$1
+	OS_SUITE=$1 OS_KIND=$2
 	OS_BASE=$(sh "$top_srcdir/tests/guest/os-base.sh" "$1" "$2") || fail "os-base.sh $1 $2 failed"
 	OS_DEBS=$(sh "$top_srcdir/tests/guest/os-debs.sh" "$1") || fail "os-debs.sh $1 failed"
 	note "base $OS_BASE, packages $OS_DEBS"
@@ -61,6 +62,7 @@ show() { systemctl show -p "$2" --value "$1"; }
 	echo "virtseed-report: service $(show virtseed.service ActiveState)" \
 		"$(show virtseed.service SubState)"
 	echo "virtseed-report: status $(show virtseed.service StatusText)"
+	echo "virtseed-report: vault $([ -b /dev/mapper/vault ] && echo open || echo absent)"
 	journalctl -b -o short-monotonic --no-pager -u virtseed.service -u virtseed-initrd.service |
 		sed 's/^/virtseed-report: journal /'
 	echo "virtseed-report: end"
@@ -99,6 +101,33 @@ os_install() {
 	os_install_at "$OS_ROOT" "$@"
 }
 
+# os_vault: a second disk, a LUKS2 volume "vault" that the initramfs opens with a key file
+# from the guest's /etc/keys (initramfs-tools: crypttab's initramfs option; dracut: its crypt
+# module, x-initrd.attach, crypttab and key put in), so that the boots show crng init done
+# before it.
+# PBKDF2 with 1000 iterations: argon2's memory-hard default takes long under TCG.
+os_vault() {
+	local uuid
+	head -c 64 /dev/urandom >"$BOOT_WORK/vault.key"
+	truncate -s 32M "$BOOT_WORK/vault.img"
+	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$BOOT_WORK/vault.key" "$BOOT_WORK/vault.img" || fail "cryptsetup luksFormat"
+	uuid=$(cryptsetup luksUUID "$BOOT_WORK/vault.img") || fail "cryptsetup luksUUID"
+	install -d -m 0700 "$OS_ROOT/etc/keys"
+	install -m 0600 "$BOOT_WORK/vault.key" "$OS_ROOT/etc/keys/vault.key"
+	if [ "$OS_KIND" = os-dracut ]; then
+		echo "vault UUID=$uuid /etc/keys/vault.key luks,x-initrd.attach" >"$OS_ROOT/etc/crypttab"
+		printf '%s\n' 'add_dracutmodules+=" crypt "' \
+			'install_items+=" /etc/crypttab /etc/keys/vault.key "' \
+			>"$OS_ROOT/etc/dracut.conf.d/90-vault.conf"
+	else
+		echo "vault UUID=$uuid /etc/keys/vault.key luks,initramfs" >"$OS_ROOT/etc/crypttab"
+		echo 'KEYFILE_PATTERN="/etc/keys/*.key"' >>"$OS_ROOT/etc/cryptsetup-initramfs/conf-hook"
+		echo 'UMASK=0077' >>"$OS_ROOT/etc/initramfs-tools/initramfs.conf"
+	fi
+	OS_VAULT=$BOOT_WORK/vault.img
+}
+
 # os_disk: the guest's disk, kernel and initramfs from the root as it is now.
 os_disk() {
 	local ver
@@ -122,6 +151,7 @@ os_boot() {
 		-nographic -no-reboot -nic none -uuid 8b2ae5c6-2d5a-4a55-9e34-7d5bbfa1c0de \
 		-kernel "$BOOT_WORK/vmlinuz" -initrd "$BOOT_WORK/initrd.img" \
 		-drive "file=$BOOT_WORK/boot.img,if=virtio,format=raw" \
+		${OS_VAULT:+-drive "file=$OS_VAULT,if=virtio,format=raw"} \
 		-append "$OS_APPEND $append" "$@" </dev/null >"$log.raw" 2>&1 &
 	pid=$!
 	BOOT_PIDS="${BOOT_PIDS:-} $pid"
@@ -245,23 +275,48 @@ os_host_purge() {
 		{ cat "$BOOT_WORK/purge-$2.log"; fail "dpkg -P $2"; }
 }
 
-# os_guest_package: dpkg -i the guest package; its trigger rebuilds the initramfs with it.
+# os_guest_package: dpkg -i the guest package; its trigger rebuilds the initramfs with it
+# (and with the LUKS volume of os_vault).
 os_guest_package() {
+	os_vault
 	os_install virtseed
 	os_disk
 	[ "$(initramfs_count 'usr/sbin/virtseedd$')" = 1 ] ||
 		fail "installing the package did not put virtseedd into the initramfs"
 }
 
-# assert_one_instance LOG: the initramfs instance had finished before the service started
-# (dracut: its initrd unit finished; initramfs-tools: it reported before systemd started).
+# assert_one_instance LOG: the initramfs instance had finished before the service started:
+# it seeded before the initramfs' systemd (dracut: its /init, virtseed-preinit) or the root's
+# (initramfs-tools: its init-top script) started.
 assert_one_instance() {
-	if grep -q 'Seed the kernel RNG (initramfs)' "$1"; then
-		assert_before "$1" 'Finished .*Seed the kernel RNG \(initramfs\)' \
-			'Start.*Kernel RNG seeding agent'
+	if [ "$OS_KIND" = os-dracut ]; then
+		assert_preinit_ready "$1"
 	else
 		assert_before "$1" 'virtseed: seeded:' "$SYSTEMD_START"
 	fi
+}
+
+# assert_preinit_ready LOG: virtseed-preinit left the CRNG ready before systemd started (by
+# loading virtio_rng, or with the agent), so systemd skipped virtseed-initrd.service.
+assert_preinit_ready() {
+	assert_before "$1" 'virtseed-preinit: virtio-rng: driver loaded, CRNG ready|virtseed: seeded:' \
+		"$SYSTEMD_START"
+	grep -q "$PREINIT_SKIPPED" "$1" ||
+		fail "virtseed-initrd.service was not skipped after the pre-init seeded: $1"
+	! grep -q 'Starting .*Seed the kernel RNG (initramfs)' "$1" ||
+		fail "virtseed-initrd.service ran: $1"
+}
+
+# assert_vault LOG: the initramfs opened the LUKS volume of os_vault, after crng init done.
+assert_vault() {
+	local opened='cryptsetup: vault: set up successfully' end=$SYSTEMD_START
+	if [ "$OS_KIND" = os-dracut ]; then
+		opened='Finished .*Cryptography Setup for vault' end='Starting .*Switch Root'
+		assert_before "$1" 'random: crng init done' 'Starting .*Cryptography Setup for vault'
+	fi
+	assert_before "$1" 'random: crng init done' "$opened"
+	assert_before "$1" "$opened" "$end"
+	[ "$(report "$1" vault)" = open ] || fail "the LUKS volume is '$(report "$1" vault)': $1"
 }
 
 # os_check_virtio_rng NAME: 1, virtio-rng through the host package's distributor.
@@ -272,6 +327,7 @@ os_check_virtio_rng() {
 	os_boot "$log" "" -name "guest=os-$1" $(qemu_rng_egd os)
 	OS_EGD=
 	assert_before "$log" 'random: crng init done' "$OS_UDEV"
+	assert_vault "$log"
 	assert_one_instance "$log"
 	assert_service "$log"
 	# The shipped configuration trusts no peer's word (no peer-cmdline): a QEMU on the shared
@@ -304,6 +360,8 @@ os_check_rdrand() {
 	os_boot "$log" "virtseed.credit-rdrand=4" -cpu max
 	assert_before "$log" 'virtseed: seeded: .*rdrand=[1-9]' "$OS_UDEV"
 	assert_before "$log" 'random: crng init done' "$OS_UDEV"
+	assert_vault "$log"
+	[ "$OS_KIND" != os-dracut ] || assert_preinit_ready "$log"
 	assert_service "$log"
 	note "$1 rdrand: crng init done at $(log_ts 'random: crng init done' "$log") s"
 }

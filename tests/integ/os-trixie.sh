@@ -3,7 +3,8 @@
 # trixie chroot (so they link against trixie's libraries), booted under TCG to
 # multi-user.target.  The checks of os-bookworm.sh with the newer stack: the host
 # package's units under systemd 257 (its distributor, built for this Debian 12 machine,
-# serves the guest) (5), virtio-rng (1), rd.virtseed=0 (3), RDRAND only (2), removal (4).
+# serves the guest) (5), virtio-rng (1, with the LUKS volume), rd.virtseed=0 (3), RDRAND
+# only (2), removal (4).
 # shellcheck source=tests/integ/os-lib.sh
 . "$(dirname "$0")/os-lib.sh"
 os_init trixie os
