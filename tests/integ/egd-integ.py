@@ -425,7 +425,13 @@ def failing_source_falls_over(egds):
     s = e.connect()
     s.sendall(b"\x02\x40")
     recv_exact(s, 64)
+    # The hwrng thread's first read fails as it starts; on a loaded machine getrandom's thread
+    # may serve before that thread runs at all: give it 2 s to publish.
+    deadline = time.monotonic() + 2
     t = e.stats_text()
+    while 'source="hwrng",state="unavailable"' not in t and time.monotonic() < deadline:
+        time.sleep(0.05)
+        t = e.stats_text()
     assert 'source="hwrng",state="unavailable"} 0' in t, t
     assert 'source="getrandom",state="ok"' in t, t
 
