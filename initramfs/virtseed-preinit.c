@@ -1,15 +1,12 @@
 /*
- * virtseed-preinit: /init of a dracut image with systemd.  Mounts the API file systems
- * (systemd finds them mounted and keeps them), seeds, then execs the real init with the
- * kernel's argv and environment whatever happened.  With a virtio-rng device it loads the
- * driver (finit_module, as modprobe would) and the kernel's hwrng thread seeds; without, it
- * runs virtseed-initrd (drivers, `virtseedd --until-ready`) within a short budget.  If the
- * CRNG is ready then, it leaves READY_MARK and systemd skips virtseed-initrd.service; if not,
- * that unit runs the agent again with its full timeout.  rd.virtseed=0 leaves all of it out.
- * Modules come from its own modules.dep lookup, not libkmod: loading libkmod's libraries
- * costs tens of ms under TCG (bench/RESULTS-boot.md).
- * C, not a script: every exec costs ~0.1 s on a TCG guest, and there systemd's first initrd
- * unit starts seconds after /init.
+ * virtseed-preinit: /init of a dracut image with systemd.  Mounts the API file systems (systemd
+ * keeps them), seeds, then execs the real init with the kernel's argv and environment whatever
+ * happened.  With a virtio-rng device it loads the driver (finit_module) and the kernel's hwrng
+ * thread seeds; without, it runs virtseed-initrd (`virtseedd --until-ready`) within a short
+ * budget.  If the CRNG is ready then, it leaves READY_MARK and systemd skips
+ * virtseed-initrd.service; if not, that unit runs the agent again.  rd.virtseed=0 leaves it all
+ * out.  Its own modules.dep lookup, not libkmod (whose libraries cost tens of ms under TCG), and
+ * C, not a script: every exec costs ~0.1 s on a TCG guest (bench/RESULTS-boot.md).
  */
 #include <errno.h>
 #include <fcntl.h>
