@@ -18,14 +18,17 @@
 
 #include "domxml.h"
 #include "attach.h"
+#include "conf-value.h"
 #include "log.h"
 #include "macro.h"
 
-#define DETACH_WAIT_MSEC 5000       /* for the guest to release a live device */
+#define DETACH_WAIT_SEC 10          /* default --wait: the guest releasing a live device */
+#define DETACH_WAIT_MAX 600
 
 struct attach_args {
 	const char *uri, *domain, *path;
-	bool live, config, connect;
+	bool live, config, connect, detach;
+	unsigned wait_sec;
 	char path_buf[DOMXML_MAX_PATH];
 };
 
@@ -36,6 +39,7 @@ static int parse(int argc, char **argv, struct attach_args *a)
 		{ "config", no_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "path", required_argument, NULL, 's' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "uri", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{}
@@ -44,7 +48,7 @@ static int parse(int argc, char **argv, struct attach_args *a)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":lpm:s:c:v:", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":lpm:s:w:c:v:", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'l': a->live = true; break;
 		case 'p': a->config = true; break;
@@ -55,6 +59,13 @@ static int parse(int argc, char **argv, struct attach_args *a)
 				return log_errno(-EINVAL, "Invalid value '%s' for --mode: allowed "
 						 "bind or connect.", optarg);
 			a->connect = optarg[0] == 'c';
+			break;
+		case 'w':
+			if (!a->detach)
+				return log_errno(-EINVAL, "Option '--wait' is for detach only.");
+			if (conf_parse_uint(optarg, 0, DETACH_WAIT_MAX, &a->wait_sec) < 0)
+				return log_errno(-EINVAL, "Invalid value '%s' for --wait: allowed "
+						 "seconds from 0 to %d.", optarg, DETACH_WAIT_MAX);
 			break;
 		case 'v':
 			if (args_log_level(optarg) < 0)
@@ -138,16 +149,18 @@ static int attach(virDomainPtr dom, const struct attach_args *a, unsigned f)
 	return 0;
 }
 
-/* libvirt returns once QEMU was asked; the guest may take a moment to let go. */
-static bool still_attached(virDomainPtr dom, const char *path)
+/* libvirt gives up waiting after 5 s; a guest under TCG or load (q35: ACPI hotplug)
+ * may take longer to let go: poll the live XML for --wait seconds more. */
+static bool still_attached(virDomainPtr dom, const char *path, unsigned wait_sec)
 {
-	for (int i = 0; i < DETACH_WAIT_MSEC / 100; i++) {
+	for (unsigned i = 0; i <= wait_sec * 10; i++) {
 		_cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, 0);
 		_cleanup_(freep) char *element = NULL;
 
 		if (!xml || domxml_find_rng(xml, strlen(xml), path, &element) == -ENOENT)
 			return false;
-		(void)usleep(100 * 1000);
+		if (i < wait_sec * 10)
+			(void)usleep(100 * 1000);
 	}
 	return true;
 }
@@ -168,7 +181,7 @@ static int detach_one(virDomainPtr dom, const struct attach_args *a, unsigned f)
 	if (virDomainDetachDeviceFlags(dom, element, f) < 0)
 		return log_errno(-EIO, "Failed to detach from '%s': %s", a->domain,
 				 virGetLastErrorMessage());
-	if (f == VIR_DOMAIN_AFFECT_LIVE && still_attached(dom, a->path))
+	if (f == VIR_DOMAIN_AFFECT_LIVE && still_attached(dom, a->path, a->wait_sec))
 		printf("Asked '%s' to release the RNG device on '%s' (live); the guest has not "
 		       "yet.\n", a->domain, a->path);
 	else
@@ -190,7 +203,8 @@ static int detach(virDomainPtr dom, const struct attach_args *a, unsigned f)
 
 int attach_main(int argc, char **argv, bool is_detach)
 {
-	struct attach_args a = { .uri = DEFAULT_URI };
+	struct attach_args a = { .uri = DEFAULT_URI, .wait_sec = DETACH_WAIT_SEC,
+				  .detach = is_detach };
 	virConnectPtr conn;
 	virDomainPtr dom;
 	int r;

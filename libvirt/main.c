@@ -40,7 +40,8 @@ static void help(void)
 {
 	printf("Usage: virtseed-libvirt [OPTIONS]\n"
 	       "       virtseed-libvirt attach|detach DOMAIN [--live] [--config]\n"
-	       "                        [--mode bind|connect] [--path SOCKET] [--uri URI]\n\n"
+	       "                        [--mode bind|connect] [--path SOCKET] [--wait SECONDS]\n"
+	       "                        [--uri URI]\n\n"
 	       "Hand libvirt domains' egd RNG sockets and descriptions to virtseed-egd.\n\n"
 	       "  -c --uri URI          libvirt connection (default " DEFAULT_URI ")\n"
 	       "  -C --control PATH     the distributor's control socket (default "

@@ -31,5 +31,8 @@ check "<3>Invalid value 'tcp' for --mode: allowed bind or connect." attach vm --
 check "<3>Invalid value 'rel.sock' for --path: allowed an absolute path of < 108 bytes without quotes, < > or &." \
 	attach vm --path=rel.sock
 check "<3>Option '--path' needs a value." detach vm --path
+check "<3>Invalid value '601' for --wait: allowed seconds from 0 to 600." detach vm --wait 601
+check "<3>Invalid value '-1' for --wait: allowed seconds from 0 to 600." detach vm --wait=-1
+check "<3>Option '--wait' is for detach only." attach vm --wait 5
 check "<3>Unknown option '--nope'." attach vm --nope
 exit $rc

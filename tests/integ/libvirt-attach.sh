@@ -1,14 +1,15 @@
 #!/bin/sh
 # virtseed-libvirt attach/detach (test 7 of the libvirt issue) against a real libvirtd:
 # on a running domain, live and persistent (the guest kernel sees virtio_rng.0 come and
-# go), and on a defined, stopped domain (persistent only); the exact lines printed, and the
-# errors for a missing domain and a missing device.
+# go), on a guest that never releases the device (--wait's limit), and on a defined, stopped
+# domain (persistent only); the exact lines printed, and the errors for a missing domain and
+# a missing device.
 set -u
 # shellcheck source=tests/integ/libvirt-lib.sh
 . "$(dirname "$0")/libvirt-lib.sh"
 [ -z "${VIRTSEED_SKIP_E2E:-}" ] || skip "guest boots run once per suite (VIRTSEED_SKIP_E2E)"
 lv_need
-R=lvattach-run-$$ D=lvattach-def-$$
+R=lvattach-run-$$ D=lvattach-def-$$ N=lvattach-deaf-$$
 cat >"$lv_tmp/init" <<'INIT'
 #!/bin/sh
 mount -t proc proc /proc
@@ -30,7 +31,10 @@ mkdir "$sockdir"
 chown libvirt-qemu:libvirt-qemu "$sockdir"      # QEMU binds hot-plugged sockets itself
 lv_define $R "$lv_tmp/initrd.gz" ""
 lv_define $D "$lv_tmp/initrd.gz" ""
+# A guest without ACPI never answers q35's ACPI hot-unplug request: the detach that waits.
+lv_define $N "$lv_tmp/initrd.gz" "" "" "acpi=off"
 virsh start $R >/dev/null || fail "virsh start"
+virsh start $N >/dev/null || fail "virsh start $N"
 con=$lv_tmp/$R.console
 lv_wait "$con" 'LVTEST rng_available=\[\]' 120 || fail "the guest did not boot: $(cat "$con")"
 
@@ -55,9 +59,10 @@ echo "ok: the guest sees virtio_rng.0"
 [ "$(nrng $R)" = 1 ] && [ "$(nrng --inactive $R)" = 1 ] ||
 	fail "live/persistent XML lack the device"
 [ -S "$s1" ] || fail "no socket at $s1"
+# TCG under load: the guest may take well over libvirt's own 5 s to release it.
 expect "Detached from '$R' (live): the RNG device on '$s1'
 Detached from '$R' (persistent): the RNG device on '$s1'" \
-	"$LV" detach $R --live --config --path "$s1"
+	"$LV" detach $R --live --config --path "$s1" --wait 120
 [ "$(nrng $R)" = 0 ] && [ "$(nrng --inactive $R)" = 0 ] ||
 	fail "the device is still in the XML"
 lv_wait "$con" 'LVTEST rng_available=\[\]' 30 && grep -q 'virtio_rng.0' "$con" ||
@@ -65,6 +70,19 @@ lv_wait "$con" 'LVTEST rng_available=\[\]' 30 && grep -q 'virtio_rng.0' "$con" |
 echo "ok: the guest released it"
 expect "<3>Domain '$R' has no RNG device on '$s1' (live)." \
 	"$LV" detach $R --live --path "$s1"
+
+lv_wait "$lv_tmp/$N.console" 'LVTEST rng_available=\[\]' 120 || fail "$N did not boot"
+s3=$sockdir/deaf.sock
+"$LV" attach $N --live --path "$s3" >/dev/null || fail "attach to $N"
+t0=$(date +%s%N)
+expect "Asked '$N' to release the RNG device on '$s3' (live); the guest has not yet." \
+	"$LV" detach $N --live --path "$s3" --wait 2
+t=$((($(date +%s%N) - t0) / 1000000))
+[ "$(nrng $N)" = 1 ] || fail "$N's device left although its guest never released it"
+[ $t -ge 6500 ] && [ $t -le 12000 ] ||
+	fail "the detach returned after $t ms, not libvirt's 5 s + --wait 2"
+echo "ok: the detach gave up on $N's guest after $t ms (libvirt's 5 s + --wait 2)"
+virsh destroy $N >/dev/null
 
 s2=$sockdir/def.sock
 el2="<rng model='virtio'><backend model='egd' type='unix'><source mode='bind' path='$s2'/></backend></rng>"

@@ -95,7 +95,8 @@ lv_initrd() {
 	chmod 644 "$1"
 }
 
-# lv_define NAME INITRD DEVICES [METADATA]: a persistent TCG domain, console in $lv_tmp/NAME.console.
+# lv_define NAME INITRD DEVICES [METADATA [CMDLINE]]: a persistent TCG domain, console in
+# $lv_tmp/NAME.console; CMDLINE is added to the kernel's command line.
 lv_define() {
 	cat >"$lv_tmp/$1.xml" <<XML
 <domain type='qemu'>
@@ -106,7 +107,7 @@ lv_define() {
   <os><type arch='x86_64' machine='q35'>hvm</type>
     <kernel>$kdir/vmlinuz</kernel>
     <initrd>$2</initrd>
-    <cmdline>console=ttyS0 random.trust_cpu=off random.trust_bootloader=off panic=-1 quiet</cmdline>
+    <cmdline>console=ttyS0 random.trust_cpu=off random.trust_bootloader=off panic=-1 quiet${5:+ $5}</cmdline>
   </os>
   <features><acpi/></features>
   <devices>
