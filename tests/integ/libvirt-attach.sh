@@ -31,8 +31,11 @@ mkdir "$sockdir"
 chown libvirt-qemu:libvirt-qemu "$sockdir"      # QEMU binds hot-plugged sockets itself
 lv_define $R "$lv_tmp/initrd.gz" ""
 lv_define $D "$lv_tmp/initrd.gz" ""
-# A guest without ACPI never answers q35's ACPI hot-unplug request: the detach that waits.
-lv_define $N "$lv_tmp/initrd.gz" "" "" "acpi=off"
+# A guest without ACPI never answers q35's ACPI hot-unplug request: the detach that waits
+# (twice: spare root ports, as each detached device keeps its own).
+port="<controller type='pci' model='pcie-root-port'/>"
+ports="<controller type='pci' index='0' model='pcie-root'/>$port$port$port$port$port"
+lv_define $N "$lv_tmp/initrd.gz" "$ports" "" "acpi=off"
 virsh start $R >/dev/null || fail "virsh start"
 virsh start $N >/dev/null || fail "virsh start $N"
 con=$lv_tmp/$R.console
@@ -73,7 +76,7 @@ expect "<3>Domain '$R' has no RNG device on '$s1' (live)." \
 
 lv_wait "$lv_tmp/$N.console" 'LVTEST rng_available=\[\]' 120 || fail "$N did not boot"
 s3=$sockdir/deaf.sock
-"$LV" attach $N --live --path "$s3" >/dev/null || fail "attach to $N"
+out=$("$LV" attach $N --live --path "$s3" 2>&1) || fail "attach to $N: $out"
 t0=$(date +%s%N)
 expect "Asked '$N' to release the RNG device on '$s3' (live); the guest has not yet." \
 	"$LV" detach $N --live --path "$s3" --wait 2
@@ -82,6 +85,15 @@ t=$((($(date +%s%N) - t0) / 1000000))
 [ $t -ge 6500 ] && [ $t -le 12000 ] ||
 	fail "the detach returned after $t ms, not libvirt's 5 s + --wait 2"
 echo "ok: the detach gave up on $N's guest after $t ms (libvirt's 5 s + --wait 2)"
+s4=$sockdir/deaf-default.sock
+out=$("$LV" attach $N --live --path "$s4" 2>&1) || fail "attach to $N: $out"
+t0=$(date +%s%N)
+expect "Asked '$N' to release the RNG device on '$s4' (live); the guest has not yet." \
+	"$LV" detach $N --live --path "$s4"
+t=$((($(date +%s%N) - t0) / 1000000))
+[ $t -ge 14500 ] && [ $t -le 20000 ] ||
+	fail "the detach returned after $t ms, not libvirt's 5 s + the default 10 s"
+echo "ok: without --wait it gave up after $t ms (libvirt's 5 s + 10 s)"
 virsh destroy $N >/dev/null
 
 s2=$sockdir/def.sock
