@@ -21,6 +21,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
+# QEMU's default devices (VGA, CD-ROM, parallel port), as bench/RESULTS-boot.md measured.
+OS_DEVICES=
 # shellcheck source=tests/integ/os-lib.sh
 . "$top_srcdir/tests/integ/os-lib.sh"
 # shellcheck source=bench/boot-report.sh

@@ -139,28 +139,36 @@ os_disk() {
 	mkfs.ext4 -q -F -d "$OS_ROOT" "$BOOT_WORK/disk.img" || fail "mkfs.ext4 failed"
 }
 
+# The tests boot a headless server: no VGA, CD-ROM or parallel port, the console on the
+# serial port (-nodefaults).  bench/os-boot.sh sets OS_DEVICES empty: QEMU's default
+# devices, as bench/RESULTS-boot.md measured them.
+OS_DEVICES=${OS_DEVICES--nodefaults -serial stdio}
+
 # os_boot LOG APPEND [QEMU_ARGS...]: boot a fresh copy of the disk until the report's end
-# (or a timeout); the console, CRs stripped, in LOG.
+# (or a timeout); the console, CRs stripped, in LOG.  Once the report is complete the
+# guest is switched off (what it does while powering off is not asserted).
 os_boot() {
 	local log=$1 append=$2 pid
 	shift 2
 	cp --sparse=always "$BOOT_WORK/disk.img" "$BOOT_WORK/boot.img"
 	exec 9>"$BOOT_CACHE/qemu.lock"
 	flock 9
+	# shellcheck disable=SC2086 # OS_DEVICES: QEMU arguments, split at blanks
 	timeout "${OS_TIMEOUT:-400}" qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -smp 1 \
-		-nographic -no-reboot -nic none -uuid 8b2ae5c6-2d5a-4a55-9e34-7d5bbfa1c0de \
+		-nographic $OS_DEVICES -no-reboot -nic none -uuid 8b2ae5c6-2d5a-4a55-9e34-7d5bbfa1c0de \
 		-kernel "$BOOT_WORK/vmlinuz" -initrd "$BOOT_WORK/initrd.img" \
 		-drive "file=$BOOT_WORK/boot.img,if=virtio,format=raw" \
 		${OS_VAULT:+-drive "file=$OS_VAULT,if=virtio,format=raw"} \
 		-append "$OS_APPEND $append" "$@" </dev/null >"$log.raw" 2>&1 &
 	pid=$!
 	BOOT_PIDS="${BOOT_PIDS:-} $pid"
-	# The distributor forgets a guest once it disconnects: keep its last statistics.
-	while [ -n "${OS_EGD:-}" ] && kill -0 "$pid" 2>/dev/null; do
-		egd_stats "$OS_EGD" >"$BOOT_WORK/stats.now" 2>/dev/null &&
-			grep -q 'guest_bytes_total{guest=' "$BOOT_WORK/stats.now" &&
+	while kill -0 "$pid" 2>/dev/null; do
+		# The distributor forgets a guest once it disconnects: keep its last statistics.
+		[ -z "${OS_EGD:-}" ] || ! egd_stats "$OS_EGD" >"$BOOT_WORK/stats.now" 2>/dev/null ||
+			! grep -q 'guest_bytes_total{guest=' "$BOOT_WORK/stats.now" ||
 			mv "$BOOT_WORK/stats.now" "$BOOT_WORK/stats"
-		sleep 1
+		grep -q 'virtseed-report: end' "$log.raw" && kill "$pid" 2>/dev/null
+		sleep 0.5
 	done
 	wait "$pid"
 	BOOT_PIDS=${BOOT_PIDS// $pid/}
