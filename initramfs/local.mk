@@ -61,4 +61,5 @@ EXTRA_DIST += bench/boot.sh bench/RESULTS-boot.md bench/boot-timeline.png
 os_boot_tests = tests/integ/debian-lintian.sh tests/integ/os-bookworm.sh tests/integ/os-trixie.sh \
 	tests/integ/os-dracut.sh
 TESTS += $(os_boot_tests)
-EXTRA_DIST += $(os_boot_tests) tests/integ/os-lib.sh tests/guest/os-base.sh tests/guest/os-debs.sh
+EXTRA_DIST += $(os_boot_tests) tests/integ/os-lib.sh tests/guest/os-base.sh tests/guest/os-debs.sh \
+	tests/guest/os-prepare.sh

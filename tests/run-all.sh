@@ -3,8 +3,9 @@
 #   install what is missing, build with -Werror (and seccomp), run `make check`
 #   (unit tests, integration tests against the real kernel, QEMU guests), then
 #   the same under ASan+UBSan, then `make distcheck`, then the optional
-#   kernel-patch series, whose kernels build in the background from the start.
-#   Slow guest suites run once, in the first stage.
+#   kernel-patch series, whose kernels build in the background from the start (as do
+#   the whole-OS tests' packages and Debian roots).  Slow guest suites run once, in the
+#   first stage.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
@@ -67,7 +68,17 @@ if [ -f kernel-patch/Makefile ]; then
 	chrt --idle 0 make -C kernel-patch build >"$out/kernel-build.log" 2>&1 &
 	kp_pid=$!
 fi
+# The whole-OS tests' packages and Debian roots build meanwhile too, at normal priority: the
+# guests that boot first leave a core free (tests/guest/os-prepare.sh; the tests wait for
+# what is still being built, and build it themselves if this failed).
+prep_pid=
+if [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null; then
+	mkdir -p "$out"
+	sh tests/guest/os-prepare.sh >"$out/os-prepare.log" 2>&1 &
+	prep_pid=$!
+fi
 stage check check_in "$out/werror" --enable-werror --with-seccomp --with-libvirt
+[ -z "$prep_pid" ] || wait "$prep_pid"
 export VIRTSEED_SKIP_E2E=1
 stage check-sanitizers check_in "$out/asan" --enable-sanitizers --enable-werror --with-libvirt
 stage distcheck distcheck

@@ -42,12 +42,13 @@ opts="--format=tar --variant=$variant --include=$pkgs --dpkgopt=path-exclude=/us
  --dpkgopt=path-include=/usr/share/doc/*/copyright --dpkgopt=path-exclude=/usr/share/locale/*"
 key=$(echo "$suite $kind $mirror $opts" | sha256sum | cut -c1-16)
 out=$cache/$suite-$kind-$key.tar
-if [ -s "$out" ]; then
-	echo "$out"
-	exit 0
-fi
+[ -s "$out" ] && { echo "$out"; exit 0; }
 command -v mmdebstrap >/dev/null || { echo "os-base: mmdebstrap missing" >&2; exit 1; }
 mkdir -p "$cache"
+# One build per root: a second caller (tests/guest/os-prepare.sh, a test) waits for it.
+exec 9>"$out.lock"
+flock 9
+[ -s "$out" ] && { echo "$out"; exit 0; }
 # shellcheck disable=SC2086 # the options are split at blanks, without globbing
 (set -f && mmdebstrap --quiet $opts "$suite" "$out.tmp" "$mirror" >&2)
 mv "$out.tmp" "$out"

@@ -30,10 +30,13 @@ key=$( (cat "$0"; echo "$base"; cd "$src" &&
 		[ -f "$f" ] && sha256sum "$f"
 	done) | sha256sum | cut -c1-16)
 out=$cache/$suite-$key
-if [ -s "$out/build.log" ] && ls "$out"/virtseed_*.deb >/dev/null 2>&1; then
-	echo "$out"
-	exit 0
-fi
+built() { [ -s "$out/build.log" ] && ls "$out"/virtseed_*.deb >/dev/null 2>&1; }
+built && { echo "$out"; exit 0; }
+# One build per tree and release: a second caller waits for it.
+mkdir -p "$cache"
+exec 9>"$out.lock"
+flock 9
+built && { echo "$out"; exit 0; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
