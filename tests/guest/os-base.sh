@@ -26,10 +26,17 @@ bookworm) sysdev=systemd crypt=cryptsetup ;;
 trixie) sysdev=systemd-dev crypt=cryptsetup,systemd-cryptsetup ;;
 *) echo "os-base: unknown suite '$suite'" >&2; exit 2 ;;
 esac
-guest=linux-image-amd64,systemd,systemd-sysv,udev,kmod,procps,rng-tools5,libgcrypt20
+guest=systemd,systemd-sysv,udev,kmod,procps,rng-tools5,libgcrypt20
+# A guest's kernel is installed last, once the initramfs generator and its hooks are set up,
+# so that its postinst builds the initramfs once (installed with the rest, the trigger of the
+# packages configured after it built it a second time).  "$1" in the hook: the root.
+kernel='chroot "$1" apt-get install -y -q --no-install-recommends linux-image-amd64'
+set --
 case $kind in
-os) variant=minbase pkgs=$guest,initramfs-tools,cryptsetup-initramfs ;;
-os-dracut) variant=minbase pkgs=$guest,dracut,$crypt ;;
+os) variant=minbase pkgs=$guest,initramfs-tools,cryptsetup-initramfs
+	set -- --customize-hook="$kernel" ;;
+os-dracut) variant=minbase pkgs=$guest,dracut,$crypt
+	set -- --customize-hook="$kernel" ;;
 host) variant=minbase pkgs=systemd,procps,libvirt0,libxml2 ;;
 build)
 	variant=buildd
@@ -40,7 +47,7 @@ esac
 
 opts="--format=tar --variant=$variant --include=$pkgs --dpkgopt=path-exclude=/usr/share/doc/*
  --dpkgopt=path-include=/usr/share/doc/*/copyright --dpkgopt=path-exclude=/usr/share/locale/*"
-key=$(echo "$suite $kind $mirror $opts" | sha256sum | cut -c1-16)
+key=$(echo "$suite $kind $mirror $opts $*" | sha256sum | cut -c1-16)
 out=$cache/$suite-$kind-$key.tar
 [ -s "$out" ] && { echo "$out"; exit 0; }
 command -v mmdebstrap >/dev/null || { echo "os-base: mmdebstrap missing" >&2; exit 1; }
@@ -50,6 +57,6 @@ exec 9>"$out.lock"
 flock 9
 [ -s "$out" ] && { echo "$out"; exit 0; }
 # shellcheck disable=SC2086 # the options are split at blanks, without globbing
-(set -f && mmdebstrap --quiet $opts "$suite" "$out.tmp" "$mirror" >&2)
+(set -f && mmdebstrap --quiet $opts "$@" "$suite" "$out.tmp" "$mirror" >&2)
 mv "$out.tmp" "$out"
 echo "$out"
