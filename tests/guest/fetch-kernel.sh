@@ -4,10 +4,13 @@
 # it holds vmlinuz and lib/modules/<version>/.  Idempotent.
 set -eu
 cache=${1:-${VIRTSEED_CACHE:-/var/cache/virtseed-tests}}/kernel
-if [ -f "$cache/vmlinuz" ] && [ -d "$cache/lib/modules" ]; then
-	echo "$cache"
-	exit 0
-fi
+fetched() { [ -f "$cache/vmlinuz" ] && [ -d "$cache/lib/modules" ]; }
+fetched && { echo "$cache"; exit 0; }
+# One fetch at a time: the boot tests run two at once, and a second caller waits for it.
+mkdir -p "$(dirname "$cache")"
+exec 9>"$cache.lock"
+flock 9
+fetched && { echo "$cache"; exit 0; }
 pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 if [ -z "$pkg" ]; then
 	apt-get update -qq >/dev/null
