@@ -1,7 +1,9 @@
 #!/bin/sh
 # Build a Debian root file system with mmdebstrap from the Debian archive this machine's apt
 # uses, as a tarball, and print its path.  Cached in $VIRTSEED_CACHE/os under a hash of
-# every input (this script, suite, kind, mirror, package list).
+# its inputs: suite, kind, mirror, mmdebstrap's options (package list, variant, path
+# filters) and hooks.  The archive's contents are not part of the key: remove the cache
+# entry to take a newer point release.
 #   os-base.sh SUITE KIND      SUITE: bookworm | trixie
 # KIND os: a bootable guest (the distribution's kernel, systemd, initramfs-tools, cryptsetup
 #          for a LUKS volume opened in the initramfs, rngd for bench/os-boot.sh);
