@@ -63,6 +63,6 @@ os_boot_tests = tests/integ/debian-lintian.sh tests/integ/os-bookworm.sh tests/i
 TESTS += $(os_boot_tests)
 EXTRA_DIST += $(os_boot_tests) tests/integ/os-lib.sh tests/guest/os-base.sh tests/guest/os-debs.sh \
 	tests/guest/os-prepare.sh
-# os-base.sh's one build per cached root, with a stub mmdebstrap (no root, no network).
+# os-base.sh's one build per cached root, with a stand-in mmdebstrap (no root, no network).
 TESTS += tests/integ/os-cache-lock.sh
 EXTRA_DIST += tests/integ/os-cache-lock.sh

@@ -2,7 +2,7 @@
 # tests/guest/os-base.sh builds each cached Debian root once, however many callers ask for
 # it at the same time (tests/guest/os-prepare.sh and the whole-OS tests do): the second
 # caller waits for the first and prints the same path; a failed build leaves no cache entry,
-# and the next caller builds it.  mmdebstrap is a stub first on PATH (the seam) that records
+# and the next caller builds it.  mmdebstrap is a stand-in first on PATH (the seam) that records
 # each call and takes 2 s.
 top_srcdir=${top_srcdir:-$(dirname "$0")/../..}
 # shellcheck source=tests/integ/lib.sh
@@ -10,18 +10,18 @@ top_srcdir=${top_srcdir:-$(dirname "$0")/../..}
 mkdir -p "$TMP/bin"
 cat >"$TMP/bin/mmdebstrap" <<'EOF'
 #!/bin/sh
-# Stub: the output tarball is the last argument but one.
+# Stand-in: the output tarball is the last argument but one.
 eval "out=\${$(($# - 1))}"
-echo "$*" >>"$STUB_CALLS"
+echo "$*" >>"$FAKE_CALLS"
 sleep 2
-[ -z "${STUB_FAIL:-}" ] || { echo "stub mmdebstrap: failing as asked" >&2; exit 1; }
+[ -z "${FAKE_FAIL:-}" ] || { echo "fake mmdebstrap: failing as asked" >&2; exit 1; }
 echo root >"$out"
 EOF
 chmod +x "$TMP/bin/mmdebstrap"
-export STUB_CALLS="$TMP/calls" VIRTSEED_CACHE="$TMP/cache" PATH="$TMP/bin:$PATH"
+export FAKE_CALLS="$TMP/calls" VIRTSEED_CACHE="$TMP/cache" PATH="$TMP/bin:$PATH"
 export VIRTSEED_MIRROR=http://mirror.invalid/debian
 base() { sh "$top_srcdir/tests/guest/os-base.sh" "$@"; }
-calls() { if [ -f "$STUB_CALLS" ]; then wc -l <"$STUB_CALLS"; else echo 0; fi; }
+calls() { if [ -f "$FAKE_CALLS" ]; then wc -l <"$FAKE_CALLS"; else echo 0; fi; }
 
 # Two callers at once: one mmdebstrap, one path, both return after the build (>= 2 s).
 t0=$(ms_now)
@@ -45,10 +45,10 @@ echo "ok: two callers, one mmdebstrap run, the same path ($(cat "$TMP/a.ms") ms,
 [ "$(calls)" -eq 1 ] || fail "a cached root was built again"
 
 # A failed build: non-zero exit, no cache entry; the next caller builds it.
-if STUB_FAIL=1 base bookworm host >"$TMP/c" 2>"$TMP/c.err"; then
+if FAKE_FAIL=1 base bookworm host >"$TMP/c" 2>"$TMP/c.err"; then
 	fail "os-base.sh succeeded though mmdebstrap failed"
 fi
-grep -q 'stub mmdebstrap: failing as asked' "$TMP/c.err" || fail "mmdebstrap's error not shown: $(cat "$TMP/c.err")"
+grep -q 'fake mmdebstrap: failing as asked' "$TMP/c.err" || fail "mmdebstrap's error not shown: $(cat "$TMP/c.err")"
 ls "$VIRTSEED_CACHE"/os/bookworm-host-*.tar >/dev/null 2>&1 && fail "a failed build left a cache entry"
 out=$(base bookworm host) || fail "the build after a failed one failed"
 [ "$(calls)" -eq 3 ] || fail "mmdebstrap ran $(calls) times, want 3 (one, a failed one, one)"
