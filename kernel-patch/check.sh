@@ -150,10 +150,13 @@ check_exports() {
 	[ $n -eq 0 ] || log "check-local-export: clean on the $n objects the series changes"
 }
 
-# build_kernel NAME REF: tinyconfig + config.fragment on build/src at REF,
-# cached on REF's git tree id and the fragment.
+# build_kernel NAME REF [FROM]: tinyconfig + config.fragment on build/src at REF,
+# cached on REF's git tree id and the fragment.  FROM: an up-to-date build to
+# start from (its objects copied): Kbuild then recompiles what the files that
+# differ between the two trees reach (checked out later, so newer than any
+# object), with the same result as from scratch.
 build_kernel() {
-	local name=$1 ref=$2 srcdir=$build/src out=$build/out-$1 stamp sym
+	local name=$1 ref=$2 from=${3:-} srcdir=$build/src out=$build/out-$1 stamp sym
 	stamp=$( { git -C "$srcdir" rev-parse "$ref^{tree}"; cat "$here/config.fragment"; } |
 		sha256sum | cut -d' ' -f1)
 	if [ "$(cat "$out/.virtseed-stamp" 2>/dev/null)" = "$stamp" ] &&
@@ -164,6 +167,10 @@ build_kernel() {
 	fi
 	log "building the $name kernel (make -j$jobs, a few minutes)"
 	use_tree "$ref"
+	if [ -n "$from" ]; then
+		rm -rf "$out"
+		cp -a "$build/out-$from" "$out"
+	fi
 	mkdir -p "$out"
 	rm -f "$out/.virtseed-stamp"
 	# tiny.config's own overrides make kconfig warn; the loop below is the check.
@@ -172,8 +179,8 @@ build_kernel() {
 		"$here/config.fragment" >/dev/null
 	make -s --no-print-directory -C "$srcdir" O="$out" ARCH=$arch olddefconfig >/dev/null 2>&1
 	while read -r sym; do
-		grep -qx "$sym" "$out/.config" || die "config.fragment: $sym did not survive olddefconfig"
-	done < <(grep '^CONFIG_' "$here/config.fragment")
+		grep -qx "$sym" "$out/.config" || die "config.fragment: '$sym' did not survive olddefconfig"
+	done < <(grep -E '^CONFIG_|^# CONFIG_.* is not set$' "$here/config.fragment")
 	local t0=$SECONDS
 	# Kbuild runs scripts/check-local-export (nm and awk) on each of the ~1100
 	# objects, a tenth of a build's CPU here.  Only code the series changes can
@@ -201,7 +208,7 @@ main() {
 	prepare_patched
 	checkpatch
 	build_kernel baseline base
-	build_kernel patched patched
+	build_kernel patched patched baseline
 	if [ "${1:-}" = build ]; then
 		log "kernels ready after $(($(date +%s) - started)) s"
 		return 0
