@@ -69,12 +69,7 @@ variant_disk() {
 	os_prepare
 	bench_unit
 	ver=$(ls "$OS_ROOT/lib/modules")
-	if [ "$var" != rngd ]; then
-		os_chroot systemctl disable --quiet rngd.service || fail "systemctl disable rngd"
-		# dracut's own rngd module comes with rng-tools5: leave it out too.
-		[ "$kind" = os ] || echo 'omit_dracutmodules+=" rngd "' \
-			>"$OS_ROOT/etc/dracut.conf.d/90-os-boot-no-rngd.conf"
-	fi
+	[ "$var" != rngd ] || os_rngd on
 	case $var-$kind in
 	virtseed-*) os_install virtseed ;;
 	stock-os-dracut)

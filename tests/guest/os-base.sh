@@ -1,9 +1,9 @@
 #!/bin/sh
 # Build a Debian root file system with mmdebstrap from the Debian archive this machine's apt
 # uses, as a tarball, and print its path.  Cached in $VIRTSEED_CACHE/os under a hash of
-# its inputs: suite, kind, mirror, mmdebstrap's options (package list, variant, path
-# filters) and hooks.  The archive's contents are not part of the key: remove the cache
-# entry to take a newer point release.
+# its inputs: suite, kind, mirror, mmdebstrap's options (package list, variant) and hooks.
+# The archive's contents are not part of the key: remove the cache entry to take a newer
+# point release.
 #   os-base.sh SUITE KIND      SUITE: bookworm | trixie
 # KIND os: a bootable guest (the distribution's kernel, systemd, initramfs-tools, cryptsetup
 #          for a LUKS volume opened in the initramfs, rngd for bench/os-boot.sh);
@@ -47,8 +47,9 @@ build)
 *) echo "os-base: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 
-opts="--format=tar --variant=$variant --include=$pkgs --dpkgopt=path-exclude=/usr/share/doc/*
- --dpkgopt=path-include=/usr/share/doc/*/copyright --dpkgopt=path-exclude=/usr/share/locale/*"
+# No dpkg path filters (docs, locales): they make a root 7 % smaller and its build 16 % dearer
+# (bookworm os: 636 against 682 MB, 166 against 140 s of CPU).
+opts="--format=tar --variant=$variant --include=$pkgs"
 key=$(echo "$suite $kind $mirror $opts $*" | sha256sum | cut -c1-16)
 out=$cache/$suite-$kind-$key.tar
 [ -s "$out" ] && { echo "$out"; exit 0; }

@@ -47,8 +47,11 @@ os_chroot() {
 	os_chroot_at "$OS_ROOT" "$@"
 }
 
-# The guest's identity and the test unit (not part of the packages).
+# The guest's identity and the test unit (not part of the packages).  The roots carry
+# rng-tools5 for bench/os-boot.sh's rngd variant only: like most Debian systems, the tests'
+# guests run no rngd (os_rngd on puts it back).
 os_prepare() {
+	os_rngd off
 	echo 8b2ae5c62d5a4a559e347d5bbfa1c0de >"$OS_ROOT/etc/machine-id"
 	echo guest >"$OS_ROOT/etc/hostname"
 	echo '/dev/vda / ext4 rw 0 1' >"$OS_ROOT/etc/fstab"
@@ -83,6 +86,19 @@ EOT
 	ln -sf /dev/null "$OS_ROOT/etc/systemd/system/serial-getty@ttyS0.service"
 	ln -sf /etc/systemd/system/virtseed-report.service \
 		"$OS_ROOT/etc/systemd/system/multi-user.target.wants/virtseed-report.service"
+}
+
+# os_rngd on|off: rngd.service enabled as Debian ships it, or disabled, and with it dracut's
+# rngd module (which comes with rng-tools5) in the initramfs or left out.
+os_rngd() {
+	local omit=$OS_ROOT/etc/dracut.conf.d/90-no-rngd.conf
+	if [ "$1" = on ]; then
+		os_chroot systemctl enable --quiet rngd.service || fail "systemctl enable rngd"
+		rm -f "$omit"
+	else
+		os_chroot systemctl disable --quiet rngd.service || fail "systemctl disable rngd"
+		[ ! -d "${omit%/*}" ] || echo 'omit_dracutmodules+=" rngd "' >"$omit"
+	fi
 }
 
 # os_install_at ROOT PACKAGE...: dpkg -i the built .debs of these packages into ROOT;
