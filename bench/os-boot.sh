@@ -80,6 +80,7 @@ variant_disk() {
 	note "$2 $kind $var: initramfs with $(initramfs_count 'rngd$') rngd," \
 		"$(initramfs_count 'virtseedd$') virtseedd"
 	mv "$BOOT_WORK/vmlinuz" "$BOOT_WORK/initrd.img" "$BOOT_WORK/disk.img" "$dir/"
+	! find "$dir" -type l | grep -q . || fail "$dir: a symlink where the variant's own files belong"
 	rm -rf "$OS_ROOT"
 }
 

@@ -144,13 +144,15 @@ os_vault() {
 	OS_VAULT=$BOOT_WORK/vault.img
 }
 
-# os_disk: the guest's disk, kernel and initramfs from the root as it is now.
+# os_disk: the guest's disk, kernel and initramfs from the root as it is now, as new files
+# (bench/os-boot.sh leaves symlinks to another image's files at these paths: cp would write
+# through them).
 os_disk() {
 	local ver
 	ver=$(ls "$OS_ROOT/lib/modules")
+	rm -f "$BOOT_WORK/vmlinuz" "$BOOT_WORK/initrd.img" "$BOOT_WORK/disk.img"
 	cp "$OS_ROOT/boot/vmlinuz-$ver" "$BOOT_WORK/vmlinuz"
 	cp "$OS_ROOT/boot/initrd.img-$ver" "$BOOT_WORK/initrd.img"
-	rm -f "$BOOT_WORK/disk.img"
 	truncate -s 2G "$BOOT_WORK/disk.img"
 	mkfs.ext4 -q -F -d "$OS_ROOT" "$BOOT_WORK/disk.img" || fail "mkfs.ext4 failed"
 }
