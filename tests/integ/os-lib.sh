@@ -309,6 +309,8 @@ os_guest_package() {
 	os_disk
 	[ "$(initramfs_count 'usr/sbin/virtseedd$')" = 1 ] ||
 		fail "installing the package did not put virtseedd into the initramfs"
+	[ "$(initramfs_count 'rngd')" = 0 ] ||
+		fail "the initramfs has rngd: the boots would not show virtseed's seeding alone"
 }
 
 # assert_one_instance LOG: the initramfs instance had finished before the service started:
