@@ -6,7 +6,8 @@ initramfs_gen = $(AM_V_GEN)$(MKDIR_P) $(@D) && $(initramfs_edit) $< >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
 nodist_pkglibexec_SCRIPTS = initramfs/virtseed-initrd
-# /init of dracut images with systemd: seeds before systemd starts (libc only).
+# /init of dracut images with systemd and of initramfs-tools images: seeds before the real
+# init starts (libc only).
 pkglibexec_PROGRAMS = initramfs/virtseed-preinit
 initramfs_virtseed_preinit_SOURCES = initramfs/virtseed-preinit.c initramfs/moddep.c \
 	initramfs/moddep.h
@@ -33,6 +34,9 @@ itoolsinittopdir = $(initramfstoolsdir)/scripts/init-top
 dist_itoolsinittop_SCRIPTS = initramfs/initramfs-tools/scripts/init-top/00virtseed
 initramfs/initramfs-tools/hooks/virtseed: initramfs/initramfs-tools/hooks/virtseed.in Makefile
 	$(initramfs_gen)
+# The hook as mkinitramfs runs it, its configuration and its errors.
+TESTS += tests/integ/itools-hook.sh
+EXTRA_DIST += tests/integ/itools-hook.sh
 
 EXTRA_DIST += initramfs/virtseed-initrd.sh \
 	initramfs/dracut/90virtseed/module-setup.sh.in \

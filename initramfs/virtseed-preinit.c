@@ -1,11 +1,15 @@
 /*
- * virtseed-preinit: /init of a dracut image with systemd.  Mounts the API file systems (systemd
- * keeps them), seeds, then execs the real init with the kernel's argv and environment whatever
- * happened.  With a virtio-rng device it loads the driver (finit_module) and the kernel's hwrng
- * thread seeds; without, it runs virtseed-initrd (`virtseedd --until-ready`) within a short
- * budget.  If the CRNG is ready then, it leaves READY_MARK and systemd skips
- * virtseed-initrd.service; if not, that unit runs the agent again.  rd.virtseed=0 leaves it all
- * out.  Its own modules.dep lookup, not libkmod (whose libraries cost tens of ms under TCG), and
+ * virtseed-preinit: /init of a dracut image with systemd or of an initramfs-tools image.
+ * Mounts the API file systems, seeds, then execs the real init with the kernel's argv and
+ * environment whatever happened.  With a virtio-rng device it loads the driver (finit_module)
+ * and the kernel's hwrng thread seeds; without, it runs virtseed-initrd (`virtseedd
+ * --until-ready`) within a short budget.  rd.virtseed=0 leaves it all out.
+ * Before systemd (dracut) it keeps the file systems mounted, as systemd would mount them, and
+ * if the CRNG is ready leaves READY_MARK, so that systemd skips virtseed-initrd.service.
+ * Before a shell /init (initramfs-tools, UNMOUNT_FILE present) it unmounts what it mounted, as
+ * that /init mounts them itself, and if the CRNG is ready sets READY_ENV for its init-top
+ * script, which then does not run the agent again.
+ * Its own modules.dep lookup, not libkmod (whose libraries cost tens of ms under TCG), and
  * C, not a script: every exec costs ~0.1 s on a TCG guest (bench/RESULTS-boot.md).
  */
 #include <errno.h>
@@ -34,6 +38,8 @@
 #define BUDGET_FILE "/etc/virtseed/preinit-timeout"
 #define READY_DIR "/run/virtseed"
 #define READY_MARK READY_DIR "/preinit-ready" /* virtseed-initrd.service: ConditionPathExists=! */
+#define UNMOUNT_FILE "/etc/virtseed/preinit-unmount" /* written by the initramfs-tools hook */
+#define READY_ENV "VIRTSEED_PREINIT_READY"          /* =1: read by scripts/init-top */
 #define BUDGET_DEFAULT 2
 #define BUDGET_MAX 3600
 #define HWRNG_WAIT_MSEC 500 /* the agent's default hwrng-timeout */
@@ -41,17 +47,20 @@
 #define MODULE_INIT_COMPRESSED_FILE 4
 #endif
 
-static const struct api_fs {
+static struct api_fs {
 	const char *type, *dir, *options;
 	unsigned long flags;
+	bool for_systemd; /* only mounted when it stays mounted */
+	bool mounted_here;
 } api_fs[] = {
 	{ "proc", "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
 	{ "sysfs", "/sys", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
 	{ "devtmpfs", "/dev", "mode=0755", MS_NOSUID },
 	/* As systemd mounts it (TMPFS_LIMITS_RUN), so that it keeps it, and READY_MARK. */
 	{ "tmpfs", "/run", "mode=0755,size=20%,nr_inodes=800k",
-	  MS_NOSUID | MS_NODEV | MS_STRICTATIME },
+	  MS_NOSUID | MS_NODEV | MS_STRICTATIME, true },
 };
+#define N_API_FS (sizeof(api_fs) / sizeof(api_fs[0]))
 
 /* A directory on another device than / is a mount point (nothing nests here yet). */
 static int mounted(const char *dir)
@@ -61,16 +70,28 @@ static int mounted(const char *dir)
 	return stat("/", &root) == 0 && stat(dir, &st) == 0 && st.st_dev != root.st_dev;
 }
 
-static void mount_api_fs(void)
+static void mount_api_fs(bool keep)
 {
-	for (size_t i = 0; i < sizeof(api_fs) / sizeof(api_fs[0]); i++) {
-		const struct api_fs *f = &api_fs[i];
+	for (size_t i = 0; i < N_API_FS; i++) {
+		struct api_fs *f = &api_fs[i];
 
-		if (mounted(f->dir))
+		if ((f->for_systemd && !keep) || mounted(f->dir))
 			continue;
-		if (mount(f->type, f->dir, f->type, f->flags, f->options) < 0)
+		if (mkdir(f->dir, 0755) < 0 && errno != EEXIST) /* initramfs-tools: /init makes them */
+			fprintf(stderr, "virtseed-preinit: cannot create %s: %m\n", f->dir);
+		else if (mount(f->type, f->dir, f->type, f->flags, f->options) < 0)
 			fprintf(stderr, "virtseed-preinit: cannot mount %s: %m\n", f->dir);
+		else
+			f->mounted_here = true;
 	}
+}
+
+/* Leave the mounts as the kernel gave them, for an /init that mounts them itself. */
+static void umount_api_fs(void)
+{
+	for (size_t i = N_API_FS; i-- > 0;)
+		if (api_fs[i].mounted_here && umount(api_fs[i].dir) < 0)
+			fprintf(stderr, "virtseed-preinit: cannot unmount %s: %m\n", api_fs[i].dir);
 }
 
 /* Seconds from BUDGET_FILE (written by the dracut module), else the default. */
@@ -109,7 +130,7 @@ static void run_helper(void)
 			return;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fprintf(stderr,
-			"virtseed-preinit: not seeded yet; virtseed-initrd.service tries again\n");
+			"virtseed-preinit: not seeded yet; the initramfs tries again\n");
 }
 
 /* Does a word of the kernel command line satisfy PRED(word, ARG)? */
@@ -302,15 +323,21 @@ static void seed(void)
 
 int main(int argc, char *argv[])
 {
+	bool keep = access(UNMOUNT_FILE, F_OK) < 0;
+
 	(void)argc;
-	mount_api_fs();
+	mount_api_fs(keep);
 	if (cmdline_has(word_disables, NULL)) {
 		fprintf(stderr, "virtseed-preinit: disabled by rd.virtseed=0\n");
 	} else {
 		seed();
-		if (crng_ready())
+		if (crng_ready() && keep)
 			mark_ready();
+		else if (crng_ready())
+			setenv(READY_ENV, "1", 1);
 	}
+	if (!keep)
+		umount_api_fs();
 	execv(REAL_INIT, argv);
 	fprintf(stderr, "virtseed-preinit: cannot run %s: %m; trying %s\n", REAL_INIT,
 		FALLBACK_INIT);

@@ -3,7 +3,8 @@
 # for the kernel fetch-kernel.sh unpacked, and print its path.  mkinitramfs only looks in
 # /lib/modules/VERSION, so it runs in a private mount namespace where the kernel's modules
 # are overlaid onto /usr/lib: nothing on this machine changes.
-#   initramfs-tools-image.sh KERNELDIR FLAVOR AGENT      FLAVOR: virtseed | none
+#   VIRTSEED_PREINIT=BUILT_PREINIT initramfs-tools-image.sh KERNELDIR FLAVOR AGENT
+#   FLAVOR: virtseed | none
 # Images are cached in $VIRTSEED_CACHE/images under a hash of every input.
 set -eu
 kdir=$1 flavor=$2 agent=$3
@@ -16,10 +17,11 @@ case $flavor in
 virtseed | none) ;;
 *) echo "initramfs-tools-image: unknown flavor '$flavor'" >&2; exit 2 ;;
 esac
+preinit=${VIRTSEED_PREINIT:?the built virtseed-preinit}
 
 key=$( (echo "$flavor $ver"; dpkg-query -W initramfs-tools-core busybox-static 2>/dev/null || :
 	cat "$0" "$it/hooks/virtseed.in" "$it/scripts/init-top/00virtseed" \
-		"$src/initramfs/virtseed-initrd.sh" "$agent") | sha256sum | cut -c1-16)
+		"$src/initramfs/virtseed-initrd.sh" "$agent" "$preinit") | sha256sum | cut -c1-16)
 out=$cache/itools-$flavor-$key.img
 if [ -s "$out" ]; then
 	echo "$out"
@@ -46,7 +48,8 @@ if [ "$flavor" = virtseed ]; then
 	chmod +x "$conf/hooks/virtseed" "$conf/scripts/init-top/00virtseed"
 fi
 
-export VIRTSEED_AGENT="$agent" VIRTSEED_INITRD="$src/initramfs/virtseed-initrd.sh"
+export VIRTSEED_AGENT="$agent" VIRTSEED_INITRD="$src/initramfs/virtseed-initrd.sh" \
+	VIRTSEED_PREINIT="$preinit"
 # shellcheck disable=SC2016 # expanded by the inner shell
 unshare -m --propagation private sh -ec '
 	mount -t overlay overlay -o "lowerdir=$1/lib:/usr/lib" /usr/lib

@@ -77,9 +77,9 @@ boot_overlay() {
 # unless FLAVOR is a -none one.
 boot_image() {
 	local agent=${VIRTSEEDD:-/bin/false}
+	[ -n "$VIRTSEED_PREINIT" ] || skip "virtseed-preinit not built"
 	case $1 in
 	dracut)
-		[ -n "$VIRTSEED_PREINIT" ] || skip "virtseed-preinit not built"
 		bash "$top_srcdir/tests/guest/dracut-image.sh" "$BOOT_KDIR" "$2" "$agent" ;;
 	itools) sh "$top_srcdir/tests/guest/initramfs-tools-image.sh" "$BOOT_KDIR" "$2" "$agent" ;;
 	esac

@@ -314,21 +314,16 @@ os_guest_package() {
 }
 
 # assert_one_instance LOG: the initramfs instance had finished before the service started:
-# it seeded before the initramfs' systemd (dracut: its /init, virtseed-preinit) or the root's
-# (initramfs-tools: its init-top script) started.
+# virtseed-preinit, the initramfs' /init, seeded (by loading virtio_rng, or with the agent)
+# before the initramfs' systemd (dracut) or initramfs-tools' /init started, and what runs
+# the agent after it did not run it again: systemd skipped virtseed-initrd.service (dracut),
+# the init-top script ran no agent (initramfs-tools).
 assert_one_instance() {
-	if [ "$OS_KIND" = os-dracut ]; then
-		assert_preinit_ready "$1"
-	else
-		assert_before "$1" 'virtseed: seeded:' "$SYSTEMD_START"
-	fi
-}
-
-# assert_preinit_ready LOG: virtseed-preinit left the CRNG ready before systemd started (by
-# loading virtio_rng, or with the agent), so systemd skipped virtseed-initrd.service.
-assert_preinit_ready() {
-	assert_before "$1" 'virtseed-preinit: virtio-rng: driver loaded, CRNG ready|virtseed: seeded:' \
-		"$SYSTEMD_START"
+	local seeded='virtseed-preinit: virtio-rng: driver loaded, CRNG ready|virtseed: seeded:' n
+	assert_before "$1" "$seeded" "$SYSTEMD_START"
+	n=$(sed -nE "/$SYSTEMD_START/q; p" "$1" | grep -cE "$seeded")
+	[ "$n" = 1 ] || fail "seeded $n times in the initramfs, not once: $1"
+	[ "$OS_KIND" = os-dracut ] || return 0
 	grep -q "$PREINIT_SKIPPED" "$1" ||
 		fail "virtseed-initrd.service was not skipped after the pre-init seeded: $1"
 	! grep -q 'Starting .*Seed the kernel RNG (initramfs)' "$1" ||
@@ -389,7 +384,7 @@ os_check_rdrand() {
 	assert_before "$log" 'virtseed: seeded: .*rdrand=[1-9]' "$OS_UDEV"
 	assert_before "$log" 'random: crng init done' "$OS_UDEV"
 	assert_vault "$log"
-	[ "$OS_KIND" != os-dracut ] || assert_preinit_ready "$log"
+	assert_one_instance "$log"
 	assert_service "$log"
 	note "$1 rdrand: crng init done at $(log_ts 'random: crng init done' "$log") s"
 }
