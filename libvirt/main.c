@@ -1,7 +1,8 @@
 /*
  * virtseed-libvirt: tells the distributor which libvirt domains run, with
  * their name, UUID, class, rates and QEMU pid, and connects to the egd
- * sockets QEMU listens on (bind mode) to hand the connections over.  One
+ * sockets QEMU listens on (bind mode) to hand the connections over, also for
+ * devices attached to a running domain.  One
  * thread in libvirt's default event loop; a read-only libvirt connection;
  * a 1 s tick reconnects to libvirtd and to the distributor and then
  * resynchronises every running domain, so restarts of either are absorbed.
@@ -31,7 +32,7 @@ struct svc {
 	const char *uri, *run_dir;
 	virConnectPtr conn;
 	bool conn_lost, warned_conn;
-	int cb_life, cb_meta, ctl_watch;
+	int cb_life, cb_meta, cb_add, cb_del, ctl_watch;
 	struct domains doms;
 	bool stop;
 };
@@ -175,6 +176,16 @@ static void on_metadata(virConnectPtr c, virDomainPtr dom, int type, const char 
 	ctl_watch_sync(s);
 }
 
+/* A device attached or detached live: the domain's bind socket may have come or gone. */
+static void on_device(virConnectPtr c, virDomainPtr dom, const char *alias, void *opaque)
+{
+	struct svc *s = opaque;
+
+	if (virDomainIsActive(dom) == 1)
+		sync_domain(s, dom);
+	ctl_watch_sync(s);
+}
+
 static void on_close(virConnectPtr c, int reason, void *opaque)
 {
 	struct svc *s = opaque;
@@ -188,6 +199,8 @@ static void libvirt_close(struct svc *s)
 		return;
 	(void)virConnectDomainEventDeregisterAny(s->conn, s->cb_life);
 	(void)virConnectDomainEventDeregisterAny(s->conn, s->cb_meta);
+	(void)virConnectDomainEventDeregisterAny(s->conn, s->cb_add);
+	(void)virConnectDomainEventDeregisterAny(s->conn, s->cb_del);
 	(void)virConnectUnregisterCloseCallback(s->conn, on_close);
 	(void)virConnectClose(s->conn);
 	s->conn = NULL;
@@ -206,7 +219,12 @@ static int libvirt_open(struct svc *s)
 	s->cb_meta = virConnectDomainEventRegisterAny(
 		s->conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
 		VIR_DOMAIN_EVENT_CALLBACK(on_metadata), s, NULL);
-	if (s->cb_life < 0 || s->cb_meta < 0) {
+	s->cb_add = virConnectDomainEventRegisterAny(s->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+						     VIR_DOMAIN_EVENT_CALLBACK(on_device), s, NULL);
+	s->cb_del = virConnectDomainEventRegisterAny(s->conn, NULL,
+						     VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+						     VIR_DOMAIN_EVENT_CALLBACK(on_device), s, NULL);
+	if (s->cb_life < 0 || s->cb_meta < 0 || s->cb_add < 0 || s->cb_del < 0) {
 		libvirt_close(s);
 		return -EIO;
 	}

@@ -62,6 +62,21 @@ echo "ok: the guest sees virtio_rng.0"
 [ "$(nrng $R)" = 1 ] && [ "$(nrng --inactive $R)" = 1 ] ||
 	fail "live/persistent XML lack the device"
 [ -S "$s1" ] || fail "no socket at $s1"
+# Serve the device, as the libvirt service would hand it to the distributor: unserved, the
+# guest's hwrng thread (Linux 6.1) blocks in its first read holding the lock the hot-plug
+# handler then waits for, and the guest never handles the eject request.  The distributor
+# connected late answers that read with its restart prefix.  It runs as QEMU's user, as it
+# keeps no capability to open another user's socket.
+"$EGD" -u libvirt-qemu -c /dev/null -s getrandom -C "unix:$s1" -S "$lv_tmp/stats.sock" >"$lv_tmp/egd.log" 2>&1 &
+lv_pids="$lv_pids $!"
+for _ in $(seq 100); do
+	"$EGD" --stats "$lv_tmp/stats.sock" 2>/dev/null |
+		grep -qE 'guest_bytes_total\{guest="unknown"[^}]*\} [1-9]' && break
+	sleep 0.1
+done
+"$EGD" --stats "$lv_tmp/stats.sock" | grep -qE 'guest_bytes_total\{guest="unknown"[^}]*\} [1-9]' ||
+	fail "the distributor served the attached device nothing: $(cat "$lv_tmp/egd.log")"
+echo "ok: the distributor serves the attached device"
 # TCG under load: the guest may take well over libvirt's own 5 s to release it.
 expect "Detached from '$R' (live): the RNG device on '$s1'
 Detached from '$R' (persistent): the RNG device on '$s1'" \

@@ -11,6 +11,8 @@
 #   4  the distributor restarted: the guests' reads resume.
 #   6  a process with argv "qemu-system-x86_64 -name guest=lvgold" on the shared socket
 #      gets the default class as guest "unknown"; lvgold keeps its one connection.
+#   7b lvbronze's device detached and another attached live (virtseed-libvirt attach): the
+#      service follows libvirt's device events and serves the new socket, class kept.
 set -u
 # shellcheck source=tests/integ/libvirt-lib.sh
 . "$(dirname "$0")/libvirt-lib.sh"
@@ -198,5 +200,20 @@ sleep 1
 	fail "control: the spoofer was not taken for $G by a peer-cmdline distributor"
 wait "$sp"
 echo "ok 6: the spoofer is guest 'unknown', class default ($(cat "$t/spoof.out")); $G keeps 1 connection; a peer-cmdline distributor would have named it $G"
+
+# 7b: live detach and attach; the new socket is served without a restart of anything.
+live=$t/live
+mkdir "$live" && chown libvirt-qemu:libvirt-qemu "$live"   # QEMU binds hot-plugged sockets
+out=$("$LV" detach $B --live --path "$t/$B.sock" --wait 120 2>&1)
+[ "$out" = "Detached from '$B' (live): the RNG device on '$t/$B.sock'" ] ||
+	fail "live detach of $B printed: $out"
+adopts=$(grep -c 'Serving the QEMU connection' "$t/egd.log")
+out=$("$LV" attach $B --live --path "$live/$B.sock" 2>&1) || fail "live attach to $B: $out"
+before=$(reads $B)
+wait_reads $B "$before" 60 || fail "$B does not read through the device attached live"
+[ "$(grep -c 'Serving the QEMU connection' "$t/egd.log")" = $((adopts + 1)) ] ||
+	fail "the new socket was not handed over once"
+[ "$(class $B)" = bronze ] || fail "$B lost its class: $(stats | grep guest_conn)"
+echo "ok 7b: $B's device replaced live; the service served the new socket, class bronze kept"
 echo "PASS"
 [ -z "${LV_KEEP_LOGS:-}" ] || cp "$t/egd.log" "$t/lv.log" "$LV_KEEP_LOGS/"
