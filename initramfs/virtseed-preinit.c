@@ -53,12 +53,12 @@ static struct api_fs {
 	bool for_systemd; /* only mounted when it stays mounted */
 	bool mounted_here;
 } api_fs[] = {
-	{ "proc", "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
-	{ "sysfs", "/sys", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
-	{ "devtmpfs", "/dev", "mode=0755", MS_NOSUID },
+	{ .type = "proc", .dir = "/proc", .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ .type = "sysfs", .dir = "/sys", .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ .type = "devtmpfs", .dir = "/dev", .options = "mode=0755", .flags = MS_NOSUID },
 	/* As systemd mounts it (TMPFS_LIMITS_RUN), so that it keeps it, and READY_MARK. */
-	{ "tmpfs", "/run", "mode=0755,size=20%,nr_inodes=800k",
-	  MS_NOSUID | MS_NODEV | MS_STRICTATIME, true },
+	{ .type = "tmpfs", .dir = "/run", .options = "mode=0755,size=20%,nr_inodes=800k",
+	  .flags = MS_NOSUID | MS_NODEV | MS_STRICTATIME, .for_systemd = true },
 };
 #define N_API_FS (sizeof(api_fs) / sizeof(api_fs[0]))
 
