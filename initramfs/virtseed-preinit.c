@@ -94,7 +94,8 @@ static void umount_api_fs(void)
 			fprintf(stderr, "virtseed-preinit: cannot unmount %s: %m\n", api_fs[i].dir);
 }
 
-/* Seconds from BUDGET_FILE (written by the dracut module), else the default. */
+/* Seconds from BUDGET_FILE (written by the dracut module or the initramfs-tools hook), else
+ * the default. */
 static unsigned budget_seconds(void)
 {
 	unsigned v = BUDGET_DEFAULT;
